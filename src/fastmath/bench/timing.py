@@ -1,0 +1,68 @@
+"""Timing: warm up, alternate ours and the peers, take medians."""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Case:
+    """One benchmark case: our kernel and the peers that do the same job.
+
+    ``peers`` maps a peer's name to a zero-argument callable; ``target`` is the
+    speedup the issue asks for against ``target_peer`` (reported, never asserted).
+    """
+
+    family: str
+    kernel: str
+    case: str
+    dtype: str
+    ours: Callable[[], object]
+    peers: dict = field(default_factory=dict)
+    target: float | None = None
+    target_peer: str | None = None
+    skipped: dict = field(default_factory=dict)  # peer name -> why it is missing
+
+
+def _time_once(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repeat: int = 25) -> list:
+    """Time ``case`` and return one row per peer (or one row with no peer).
+
+    Every callable runs once untimed (ours compiles, or loads from the cache,
+    then; that first call is reported as ``first_call_s``), then the callables
+    are run in turn, round after round, and each one's median is kept.
+    """
+    first_call = _time_once(case.ours)
+    warm = {name: _time_once(fn) for name, fn in case.peers.items()}
+    fns = {"fastmath": case.ours, **case.peers}
+    per_round = _time_once(case.ours) + sum(warm.values())
+    repeat = int(min(max_repeat, max(min_repeat, budget_s / max(per_round, 1e-9))))
+    samples = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            samples[name].append(_time_once(fn))
+    ours_s = statistics.median(samples["fastmath"])
+    base = {
+        "family": case.family, "kernel": case.kernel, "case": case.case, "dtype": case.dtype,
+        "ours_s": ours_s, "first_call_s": first_call, "repeat": repeat,
+    }
+    rows = []
+    for name in case.peers:
+        peer_s = statistics.median(samples[name])
+        rows.append({
+            **base, "peer": name, "peer_s": peer_s, "speedup": peer_s / ours_s,
+            "target": case.target if name == case.target_peer else None,
+        })
+    for name, why in case.skipped.items():
+        rows.append({**base, "peer": name, "peer_s": None, "speedup": None, "target": None,
+                     "skipped": why})
+    if not rows:
+        rows.append({**base, "peer": None, "peer_s": None, "speedup": None, "target": None})
+    return rows

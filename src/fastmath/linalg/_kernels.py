@@ -1,0 +1,277 @@
+"""Numba kernels of the matrix-ops family.
+
+Kernels take C-contiguous arrays of one float dtype and plain scalars, write
+into arrays their caller allocated, and never validate: the public functions
+in the sibling modules do that.
+"""
+import math
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, jit_parallel
+from ._expm import exp_nonpos
+
+ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
+
+
+# --- stacked small matmul ----------------------------------------------------
+
+@jit_parallel
+def batched_matmul_n4(a, b, a_index, b_index, out):
+    """out[t] = a[a_index[t]] @ b[b_index[t]] for (m, 4) @ (4, 4) stacks.
+
+    The 4x4 right operand is held in 16 scalars and every output row is four
+    explicit 4-term dot products, which LLVM turns into straight-line SIMD.
+    """
+    m = a.shape[1]
+    for t in prange(out.shape[0]):
+        at = a[a_index[t]]
+        bt = b[b_index[t]]
+        ot = out[t]
+        b00, b01, b02, b03 = bt[0, 0], bt[0, 1], bt[0, 2], bt[0, 3]
+        b10, b11, b12, b13 = bt[1, 0], bt[1, 1], bt[1, 2], bt[1, 3]
+        b20, b21, b22, b23 = bt[2, 0], bt[2, 1], bt[2, 2], bt[2, 3]
+        b30, b31, b32, b33 = bt[3, 0], bt[3, 1], bt[3, 2], bt[3, 3]
+        for i in range(m):
+            a0, a1, a2, a3 = at[i, 0], at[i, 1], at[i, 2], at[i, 3]
+            ot[i, 0] = a0 * b00 + a1 * b10 + a2 * b20 + a3 * b30
+            ot[i, 1] = a0 * b01 + a1 * b11 + a2 * b21 + a3 * b31
+            ot[i, 2] = a0 * b02 + a1 * b12 + a2 * b22 + a3 * b32
+            ot[i, 3] = a0 * b03 + a1 * b13 + a2 * b23 + a3 * b33
+
+
+# --- chunk schedule shared by the row-parallel kernels -----------------------
+
+@jit
+def balanced_row_chunks(indptr, n_chunks):
+    """Split rows into ``n_chunks`` ranges holding about equal non-zeros."""
+    n_rows = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, dtype=np.int64)
+    nnz = indptr[n_rows]
+    bounds[0] = 0
+    row = 0
+    for c in range(1, n_chunks):
+        target = (nnz * c) // n_chunks
+        while row < n_rows and indptr[row] < target:
+            row += 1
+        bounds[c] = row
+    bounds[n_chunks] = n_rows
+    return bounds
+
+
+# --- elementwise epilogues ----------------------------------------------------
+
+@jit
+def _activate(v, act):
+    if act == ACT_RELU:
+        return 0.0 if v < 0 else v  # keeps NaN, as np.maximum(v, 0) does
+    if act == ACT_SIGMOID:
+        return 1.0 / (1.0 + math.exp(-v))
+    if act == ACT_TANH:
+        return math.tanh(v)
+    return v
+
+
+@jit
+def activate_inplace(y, act):
+    """y[:] = act(y) in place.
+
+    Serial on purpose: it runs right after a BLAS call, whose spinning threads
+    would slow a parallel region down on a 2-core machine (measured).
+    """
+    for i in range(y.shape[0]):
+        row = y[i]
+        if act == ACT_RELU:
+            for j in range(row.shape[0]):
+                v = row[j]
+                if v < 0:
+                    row[j] = 0
+        else:
+            for j in range(row.shape[0]):
+                row[j] = _activate(row[j], act)
+
+
+@jit_parallel
+def activation_grad(grad_out, out, act, grad_pre, col_partials, bounds):
+    """grad_pre = grad_out * act'(out); column sums per row chunk into col_partials.
+
+    ``out`` is the activation's output. Chunks are fixed by ``bounds`` so the
+    bias gradient is the same whatever the thread count.
+    """
+    n_cols = grad_out.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        acc = col_partials[c]
+        for j in range(n_cols):
+            acc[j] = 0
+        for i in range(bounds[c], bounds[c + 1]):
+            for j in range(n_cols):
+                g = grad_out[i, j]
+                y = out[i, j]
+                if act == ACT_RELU:
+                    g = g if y > 0 else 0.0
+                elif act == ACT_SIGMOID:
+                    g = g * y * (1 - y)
+                elif act == ACT_TANH:
+                    g = g * (1 - y * y)
+                grad_pre[i, j] = g
+                acc[j] += g
+
+
+@jit_parallel
+def column_sums_chunked(x, col_partials, bounds):
+    """Column sums of x per row chunk (fixed chunking, reproducible)."""
+    n_cols = x.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        acc = col_partials[c]
+        for j in range(n_cols):
+            acc[j] = 0
+        for i in range(bounds[c], bounds[c + 1]):
+            for j in range(n_cols):
+                acc[j] += x[i, j]
+
+
+@jit
+def mirror_upper(c):
+    """Copy the upper triangle of the square C-ordered ``c`` onto its lower triangle."""
+    n = c.shape[0]
+    for i in range(n):
+        for j in range(i):
+            c[i, j] = c[j, i]
+
+
+# --- pairwise squared distances ----------------------------------------------
+
+@jit
+def _clip_sqdist(v):
+    return 0.0 if v < 0 else v  # keeps NaN
+
+
+@jit
+def sqdist_epilogue(d, xx, yy, symmetric):
+    """d[i, j] = max(xx[i] + yy[j] + d[i, j], 0) in place, keeping NaN.
+
+    ``d`` holds -2 x_i . y_j on entry. With ``symmetric`` only the upper
+    triangle is valid on entry: it is finished tile by tile (64x64, so the
+    transposed writes stay in cache) and mirrored, and the diagonal is set to
+    exactly zero. Serial on purpose: it runs right after a BLAS call, whose
+    spinning threads would slow a parallel region on a 2-core machine.
+    """
+    n, m = d.shape
+    if not symmetric:
+        for i in range(n):
+            xi = xx[i]
+            for j in range(m):
+                d[i, j] = _clip_sqdist(d[i, j] + xi + yy[j])
+        return
+    tile = 64
+    for ib in range(0, n, tile):
+        i_end = min(ib + tile, n)
+        for jb in range(ib, n, tile):
+            j_end = min(jb + tile, n)
+            for i in range(ib, i_end):
+                xi = xx[i]
+                for j in range(max(jb, i + 1), j_end):
+                    v = _clip_sqdist(d[i, j] + xi + xx[j])
+                    d[i, j] = v
+                    d[j, i] = v
+    for i in range(n):
+        d[i, i] = 0
+
+
+@jit_parallel
+def sqdist_direct_rows(x, y, rows, d):
+    """Recompute d[r, :] = sum((x[r] - y)**2) exactly for the listed rows."""
+    dim = x.shape[1]
+    for t in prange(rows.shape[0]):
+        r = rows[t]
+        for j in range(y.shape[0]):
+            s = 0.0
+            for k in range(dim):
+                diff = x[r, k] - y[j, k]
+                s += diff * diff
+            d[r, j] = s
+
+
+# --- sparse-dense products ---------------------------------------------------
+
+@jit_parallel
+def csr_spmv(indptr, indices, data, x, bounds, out):
+    """out = A @ x for CSR A; rows split by ``bounds`` (balanced by nnz)."""
+    for c in prange(bounds.shape[0] - 1):
+        for i in range(bounds[c], bounds[c + 1]):
+            s = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                s += data[p] * x[indices[p]]
+            out[i] = s
+
+
+@jit_parallel
+def csr_spmm(indptr, indices, data, b, bounds, out):
+    """out = A @ b for CSR A and C-ordered dense b; rows split by ``bounds``."""
+    n = b.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        acc = np.empty(n, dtype=out.dtype)
+        for i in range(bounds[c], bounds[c + 1]):
+            for j in range(n):
+                acc[j] = 0
+            for p in range(indptr[i], indptr[i + 1]):
+                v = data[p]
+                brow = b[indices[p]]
+                for j in range(n):
+                    acc[j] += v * brow[j]
+            for j in range(n):
+                out[i, j] = acc[j]
+
+
+# --- softmax / logsumexp ----------------------------------------------------
+
+@jit
+def _row_max(row):
+    """max of a non-empty row in its own dtype, NaN if any element is NaN (as np.max)."""
+    m = row[0]
+    has_nan = False
+    for j in range(row.shape[0]):
+        v = row[j]
+        has_nan |= v != v
+        m = max(m, v)
+    if has_nan:
+        for j in range(row.shape[0]):
+            if row[j] != row[j]:
+                return row[j]
+    return m
+
+
+@jit_parallel
+def softmax_rows(x, out):
+    """out[i] = exp(x[i] - max) / sum(exp(x[i] - max)), row-parallel."""
+    for i in prange(x.shape[0]):
+        row = x[i]
+        orow = out[i]
+        m = _row_max(row)
+        s = 0.0
+        for j in range(row.shape[0]):
+            e = exp_nonpos(row[j] - m)
+            orow[j] = e
+            s += e
+        inv = 1.0 / s
+        for j in range(row.shape[0]):
+            orow[j] *= inv
+
+
+@jit_parallel
+def logsumexp_rows(x, out):
+    """out[i] = log(sum(exp(x[i]))), shifted by a finite row max (as SciPy)."""
+    for i in prange(x.shape[0]):
+        row = x[i]
+        m = _row_max(row)
+        if m != m:
+            out[i] = np.nan
+            continue
+        if np.isinf(m):  # all -inf gives log(0); any +inf gives +inf, as SciPy
+            out[i] = m
+            continue
+        s = 0.0
+        for j in range(row.shape[0]):
+            s += exp_nonpos(row[j] - m)
+        out[i] = math.log(s) + m

@@ -1,0 +1,147 @@
+"""Dense products: :func:`matmul` and :func:`gram`."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_float_array, check_out, check_shape, result_dtype
+from . import _kernels as k
+from ._blas import syrk_upper_into
+
+__all__ = ["matmul", "gram"]
+
+# Stacks of (m, 4) @ (4, 4) products with m up to this go through the unrolled
+# batched kernel. Other stacks go to np.matmul: for 8x8 and 16x16 it measured
+# faster than every numba kernel tried so far (see the README's matmul notes).
+SMALL_ROWS_MAX = 16
+
+
+def _batch_index(batch_shape: tuple, full_batch: tuple) -> np.ndarray:
+    """Flat index into an operand's own batch for every broadcast batch position."""
+    size = int(np.prod(batch_shape, dtype=np.int64))
+    own = np.arange(size, dtype=np.int64).reshape(batch_shape) if batch_shape else np.zeros((), np.int64)
+    return np.ascontiguousarray(np.broadcast_to(own, full_batch).reshape(-1))
+
+
+def matmul(a, b, out=None):
+    """Matrix product with NumPy's broadcasting rules, like ``np.matmul``.
+
+    Parameters
+    ----------
+    a : array_like, shape (..., m, k) or (k,)
+    b : array_like, shape (..., k, n) or (k,)
+    out : ndarray, optional
+        Receives the result; it must have the result's shape and dtype.
+
+    Returns
+    -------
+    ndarray, shape (..., m, n)
+        float32 when both operands are float32, else float64. 1-D operands
+        are promoted and their dimension removed again, as in ``np.matmul``.
+
+    Notes
+    -----
+    Stacks of ``(m, 4) @ (4, 4)`` products (m up to 16, e.g. 3-D transforms)
+    run in one parallel, unrolled kernel; other products go to ``np.matmul``
+    (BLAS).
+
+    Examples
+    --------
+    >>> import numpy as np, fastmath as fm
+    >>> a = np.ones((1000, 4, 4), dtype=np.float32)
+    >>> fm.matmul(a, a).shape
+    (1000, 4, 4)
+    >>> float(fm.matmul(a, a)[0, 0, 0])
+    4.0
+    """
+    a = as_float_array(a, "a", min_ndim=1)
+    b = as_float_array(b, "b", min_ndim=1)
+    dtype = result_dtype(a.dtype, b.dtype)
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    a2 = a[np.newaxis, :] if a.ndim == 1 else a
+    b2 = b[:, np.newaxis] if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise ValueError(
+            f"matmul: a has shape {a.shape} and b has shape {b.shape}; "
+            f"a.shape[-1] ({a2.shape[-1]}) must equal b.shape[-2] ({b2.shape[-2]})"
+        )
+    try:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch dimensions of a {a.shape} and b {b.shape} do not broadcast"
+        ) from None
+    m, kk, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
+    shape = batch + (m, n)
+    squeeze = tuple(ax for ax, cond in ((-2, a.ndim == 1), (-1, b.ndim == 1)) if cond)
+    final_shape = tuple(s for i, s in enumerate(shape) if i - len(shape) not in squeeze)
+    out = check_out(out, final_shape, dtype)
+
+    if batch and kk == 4 and n == 4 and 0 < m <= SMALL_ROWS_MAX and 0 not in batch:
+        ac = np.ascontiguousarray(a2).reshape((-1, m, kk))
+        bc = np.ascontiguousarray(b2).reshape((-1, kk, n))
+        res = np.empty(shape, dtype=dtype)
+        k.batched_matmul_n4(
+            ac, bc, _batch_index(a2.shape[:-2], batch), _batch_index(b2.shape[:-2], batch),
+            res.reshape((-1, m, n)),
+        )
+        res = res.reshape(final_shape)
+    else:
+        res = np.matmul(a, b)
+    if out is None:
+        return res
+    out[...] = res
+    return out
+
+
+def gram(a, weights=None):
+    """Weighted Gram matrix ``a.T @ diag(weights) @ a``.
+
+    Only the upper triangle is computed (BLAS ``syrk``) and then mirrored, so
+    the result is exactly symmetric.
+
+    Parameters
+    ----------
+    a : array_like, shape (n, d)
+    weights : array_like, shape (n,), optional
+        Row weights; may be negative.
+
+    Returns
+    -------
+    ndarray, shape (d, d)
+
+    Examples
+    --------
+    >>> import numpy as np, fastmath as fm
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> fm.gram(a)
+    array([[10., 14.],
+           [14., 20.]])
+    >>> fm.gram(a, weights=[1.0, 0.0])
+    array([[1., 2.],
+           [2., 4.]])
+    """
+    a = as_float_array(a, "a", ndim=2)
+    n, d = a.shape
+    dtype = a.dtype
+    if weights is not None:
+        weights = as_float_array(weights, "weights", ndim=1)
+        check_shape(weights, (n,), "weights")
+        dtype = result_dtype(a.dtype, weights.dtype)
+        a, weights = a.astype(dtype, copy=False), weights.astype(dtype, copy=False)
+    out = np.zeros((d, d), dtype=dtype)
+    if n == 0 or d == 0:
+        return out
+    if weights is None:
+        syrk_upper_into(1.0, a.T, out)
+    else:
+        # a.T diag(w) a = (sqrt(w+) a).T (sqrt(w+) a) - (sqrt(w-) a).T (sqrt(w-) a)
+        pos = np.maximum(weights, 0)
+        syrk_upper_into(1.0, (a * np.sqrt(pos)[:, None]).T, out)
+        neg = weights < 0
+        if neg.any():
+            part = np.zeros_like(out)
+            scaled = a[neg] * np.sqrt(-weights[neg])[:, None]
+            syrk_upper_into(1.0, scaled.T, part)
+            out -= part
+    k.mirror_upper(out)
+    return out

@@ -1,0 +1,78 @@
+"""Sparse-dense products: :func:`spmv` and :func:`spmm`."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._config import get_num_threads
+from .._validation import as_csr, as_float_array, result_dtype
+from . import _kernels as k
+
+__all__ = ["spmv", "spmm"]
+
+
+def _prepare(A, other, name, ndim):
+    csr = as_csr(A, "A")
+    other = as_float_array(other, name, ndim=ndim)
+    dtype = result_dtype(csr.data.dtype, other.dtype)
+    csr = csr._replace(data=csr.data.astype(dtype, copy=False))
+    if other.shape[0] != csr.shape[1]:
+        raise ValueError(
+            f"{name} must have {csr.shape[1]} rows to match A of shape {csr.shape}, "
+            f"got {name} of shape {other.shape}"
+        )
+    # Several chunks a thread, balanced by non-zeros: power-law rows stay balanced.
+    bounds = k.balanced_row_chunks(csr.indptr, max(1, 4 * get_num_threads()))
+    return csr, np.ascontiguousarray(other, dtype=dtype), bounds, dtype
+
+
+def spmv(A, x):
+    """Sparse matrix times dense vector, ``A @ x``, parallel over rows.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix or array, shape (n, m)
+        Any format; converted to CSR and its structure validated.
+    x : array_like, shape (m,)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, fastmath as fm
+    >>> A = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    >>> fm.spmv(A, np.array([3.0, 4.0]))
+    array([3., 8.])
+    """
+    csr, x, bounds, dtype = _prepare(A, x, "x", 1)
+    out = np.empty(csr.shape[0], dtype=dtype)
+    k.csr_spmv(csr.indptr, csr.indices, csr.data, x, bounds, out)
+    return out
+
+
+def spmm(A, B):
+    """Sparse matrix times dense matrix, ``A @ B``, parallel over rows.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix or array, shape (n, m)
+        Any format; converted to CSR and its structure validated.
+    B : array_like, shape (m, p)
+
+    Returns
+    -------
+    ndarray, shape (n, p), C-ordered
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, fastmath as fm
+    >>> A = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    >>> fm.spmm(A, np.ones((2, 3)))
+    array([[1., 1., 1.],
+           [2., 2., 2.]])
+    """
+    csr, B, bounds, dtype = _prepare(A, B, "B", 2)
+    out = np.empty((csr.shape[0], B.shape[1]), dtype=dtype)
+    k.csr_spmm(csr.indptr, csr.indices, csr.data, B, bounds, out)
+    return out

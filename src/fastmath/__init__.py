@@ -1,8 +1,16 @@
 """fastmath: fast, tested Numba kernels for machine-learning math."""
 from ._config import get_num_threads, max_threads, set_num_threads, threading_layer
+from ._warmup import warmup
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg_all
 
 __version__ = "0.1.0"
 
-__all__ = ["get_num_threads", "max_threads", "set_num_threads", "threading_layer", *_linalg_all]
+__all__ = [
+    "get_num_threads",
+    "max_threads",
+    "set_num_threads",
+    "threading_layer",
+    "warmup",
+    *_linalg_all,
+]

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+from conftest import DTYPES, LAYOUTS, in_layout, tol
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastmath as fm
+import reference as ref
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shapes", [
+    ((5, 7), (7, 3)),             # 2-D
+    ((100, 4, 4), (100, 4, 4)),   # stacked 4x4 (unrolled kernel)
+    ((50, 3, 4), (50, 4, 4)),     # (m, 4) @ (4, 4)
+    ((6, 8, 8), (6, 8, 8)),
+    ((3, 16, 16), (3, 16, 16)),
+    ((2, 3, 5, 4), (3, 4, 2)),    # broadcast batch
+    ((7, 1, 4, 4), (1, 5, 4, 4)), # broadcast both ways, small kernel
+    ((4, 4), (9, 4, 4)),          # 2-D broadcast against a stack
+    ((4,), (4, 4)),               # vector @ matrix
+    ((3, 4), (4,)),               # matrix @ vector
+    ((6, 4, 4), (4,)),
+    ((1, 1), (1, 1)),
+])
+def test_matches_reference(rng, dtype, layout, shapes):
+    a = in_layout(rng.standard_normal(shapes[0]).astype(dtype), layout)
+    b = in_layout(rng.standard_normal(shapes[1]).astype(dtype), layout)
+    got = fm.matmul(a, b)
+    want = ref.matmul(a, b)
+    assert got.dtype == dtype
+    assert got.shape == np.matmul(a, b).shape
+    np.testing.assert_allclose(got, want, **tol(dtype, 10))
+
+
+@pytest.mark.parametrize("shapes", [((0, 4, 4), (0, 4, 4)), ((3, 0), (0, 2)), ((2, 0, 4), (2, 4, 4)),
+                                    ((5, 4, 4), (5, 4, 0))])
+def test_empty(shapes):
+    a, b = np.ones(shapes[0]), np.ones(shapes[1])
+    got = fm.matmul(a, b)
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_and_inf_propagate_like_numpy(dtype):
+    a = np.ones((10, 4, 4), dtype)
+    b = np.ones((10, 4, 4), dtype)
+    a[1, 2, 3] = np.nan
+    a[2, 0, 0] = np.inf
+    b[3, 1, 1] = -np.inf
+    a[3, 0, 1] = 0.0  # 0 * -inf -> NaN
+    got = fm.matmul(a, b)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(np.matmul(a, b)))
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+
+
+def test_dtype_policy():
+    i = np.arange(32).reshape(2, 4, 4)
+    assert fm.matmul(i, i).dtype == np.float64
+    f32 = np.ones((2, 4, 4), np.float32)
+    assert fm.matmul(f32, f32).dtype == np.float32
+    assert fm.matmul(f32, f32.astype(np.float64)).dtype == np.float64
+    np.testing.assert_array_equal(fm.matmul(i, i), np.matmul(i, i).astype(float))
+
+
+def test_out_argument(rng):
+    a, b = rng.standard_normal((8, 4, 4)), rng.standard_normal((8, 4, 4))
+    out = np.empty((8, 4, 4))
+    res = fm.matmul(a, b, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, ref.matmul(a, b), **tol(np.float64, 10))
+    with pytest.raises(ValueError, match="out must have shape"):
+        fm.matmul(a, b, out=np.empty((8, 4, 3)))
+    with pytest.raises(TypeError, match="out must have dtype"):
+        fm.matmul(a, b, out=np.empty((8, 4, 4), np.float32))
+
+
+def test_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 2\)"):
+        fm.matmul(np.ones((3, 4)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        fm.matmul(np.ones((2, 4, 4)), np.ones((3, 4, 4)))
+
+
+@pytest.mark.parametrize("bad", [np.ones((2, 2), complex), np.array([["a"]]), np.array([[None]])])
+def test_bad_dtype_names_argument(bad):
+    with pytest.raises(TypeError, match="^a must hold real numbers"):
+        fm.matmul(bad, np.ones((1, 1)))
+    with pytest.raises(TypeError, match="^b must hold real numbers"):
+        fm.matmul(np.ones((1, 1)), bad)
+
+
+def test_scalar_rejected():
+    with pytest.raises(ValueError, match="a must be at least 1-D"):
+        fm.matmul(3.0, np.ones((1, 1)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(1, 3), max_size=2), m=st.integers(1, 6),
+       k=st.sampled_from([1, 4, 5]), n=st.sampled_from([1, 4, 7]))
+def test_hypothesis_shapes(batch, m, k, n):
+    rng = np.random.default_rng(len(batch) * 100 + m * 10 + k + n)
+    a = rng.standard_normal((*batch, m, k))
+    b = rng.standard_normal((*batch[::-1][:1], k, n)) if batch else rng.standard_normal((k, n))
+    try:
+        want = np.matmul(a, b)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fm.matmul(a, b)
+        return
+    np.testing.assert_allclose(fm.matmul(a, b), want, rtol=1e-12, atol=1e-12)

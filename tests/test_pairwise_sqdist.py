@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from conftest import DTYPES, LAYOUTS, in_layout
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastmath as fm
+import reference as ref
+
+
+def _check(got, want, x, y, dtype):
+    scale = 1.0 + max(np.abs(x).max(initial=0), np.abs(y).max(initial=0)) ** 2 * x.shape[1]
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(got, want, rtol=0, atol=64 * eps * scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shapes", [((20, 5), (13, 5)), ((1, 1), (1, 1)), ((3, 70), (90, 70))])
+def test_matches_reference(rng, dtype, layout, shapes):
+    x = in_layout(rng.standard_normal(shapes[0]).astype(dtype), layout)
+    y = in_layout(rng.standard_normal(shapes[1]).astype(dtype), layout)
+    got = fm.pairwise_sqdist(x, y)
+    assert got.dtype == dtype and got.shape == (shapes[0][0], shapes[1][0])
+    assert (got >= 0).all()
+    _check(got, ref.pairwise_sqdist(x, y), x, y, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 2, 65, 150])
+def test_symmetric_exact_zero_diagonal(rng, dtype, n):
+    x = (rng.standard_normal((n, 9)) + 1000).astype(dtype)  # far from the origin
+    got = fm.pairwise_sqdist(x)
+    np.testing.assert_array_equal(np.diag(got), 0)
+    np.testing.assert_array_equal(got, got.T)
+    assert (got >= 0).all()
+    centred = x - x.mean(0)
+    _check(got, ref.pairwise_sqdist(x), centred, centred, dtype)
+
+
+def test_duplicates_give_zero_not_negative():
+    x = np.repeat(np.array([[1e4, -3e4, 7.0]]), 5, axis=0)
+    d = fm.pairwise_sqdist(x, x.copy())
+    assert (d >= 0).all()
+    np.testing.assert_allclose(d, 0, atol=1e-6)
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_nan_and_inf_exactly_like_reference(symmetric):
+    x = np.arange(24.0).reshape(6, 4)
+    x[1, 2] = np.nan
+    x[3, 0] = np.inf
+    x[4, 0] = np.inf
+    y = None if symmetric else np.vstack([x[::-1], [[0, 1, 2, -np.inf]]])
+    with np.errstate(invalid="ignore"):
+        want = ref.pairwise_sqdist(x, y)
+    got = fm.pairwise_sqdist(x, y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    np.testing.assert_allclose(got[finite], want[finite], atol=1e-9)
+
+
+def test_empty():
+    assert fm.pairwise_sqdist(np.ones((0, 3))).shape == (0, 0)
+    assert fm.pairwise_sqdist(np.ones((2, 3)), np.ones((0, 3))).shape == (2, 0)
+    np.testing.assert_array_equal(fm.pairwise_sqdist(np.ones((2, 0))), np.zeros((2, 2)))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"same number of columns.*\(2, 3\).*\(2, 4\)"):
+        fm.pairwise_sqdist(np.ones((2, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match="y must be 2-D"):
+        fm.pairwise_sqdist(np.ones((2, 3)), np.ones(3))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 40), m=st.integers(1, 40), d=st.integers(1, 10), seed=st.integers(0, 99))
+def test_hypothesis(n, m, d, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((m, d))
+    _check(fm.pairwise_sqdist(x, y), ref.pairwise_sqdist(x, y), x, y, np.float64)

@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import DTYPES, LAYOUTS, in_layout, tol
+
+import fastmath as fm
+import reference as ref
+
+
+def _random_csr(rng, shape, density, dtype, index_dtype=np.int32):
+    A = sp.random(*shape, density=density, format="csr", random_state=rng, dtype=dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    A.indices = A.indices.astype(index_dtype)
+    return A
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shape", [(50, 30), (1, 1), (200, 7), (3, 400)])
+def test_matches_reference(rng, dtype, index_dtype, layout, shape):
+    A = _random_csr(rng, shape, 0.2, dtype, index_dtype)
+    x = in_layout(rng.standard_normal(shape[1]).astype(dtype), layout)
+    B = in_layout(rng.standard_normal((shape[1], 5)).astype(dtype), layout)
+    got_v, got_m = fm.spmv(A, x), fm.spmm(A, B)
+    assert got_v.dtype == dtype and got_m.dtype == dtype
+    np.testing.assert_allclose(got_v, ref.spmv(A, x), **tol(dtype, 10))
+    np.testing.assert_allclose(got_m, ref.spmm(A, B), **tol(dtype, 10))
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csc", "lil", "dok", "bsr", "dia"])
+def test_any_sparse_format(rng, fmt):
+    A = sp.random(20, 10, density=0.3, format=fmt, random_state=0)
+    B = rng.standard_normal((10, 3))
+    np.testing.assert_allclose(fm.spmm(A, B), ref.spmm(A, B), rtol=1e-12, atol=1e-12)
+    Aarr = sp.csr_array(A)
+    np.testing.assert_allclose(fm.spmv(Aarr, B[:, 0]), ref.spmv(A, B[:, 0]), rtol=1e-12, atol=1e-12)
+
+
+def test_power_law_rows_and_empty_rows(rng):
+    rows = np.minimum(rng.pareto(1.0, 3000).astype(int), 99)
+    cols = rng.integers(0, 40, 3000)
+    A = sp.csr_matrix((rng.standard_normal(3000), (rows, cols)), shape=(100, 40))
+    B = rng.standard_normal((40, 6))
+    np.testing.assert_allclose(fm.spmm(A, B), ref.spmm(A, B), rtol=1e-12, atol=1e-12)
+
+
+def test_empty_shapes():
+    assert fm.spmv(sp.csr_matrix((0, 4)), np.ones(4)).shape == (0,)
+    np.testing.assert_array_equal(fm.spmv(sp.csr_matrix((3, 4)), np.ones(4)), 0)
+    assert fm.spmm(sp.csr_matrix((3, 0)), np.ones((0, 2))).shape == (3, 2)
+    assert fm.spmm(sp.csr_matrix((3, 4)), np.ones((4, 0))).shape == (3, 0)
+
+
+def test_nan_propagates():
+    A = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan]]))
+    got = fm.spmv(A, np.array([1.0, 2.0]))
+    assert got[0] == 1.0 and np.isnan(got[1])
+    got = fm.spmv(sp.csr_matrix(np.eye(2)), np.array([np.inf, 1.0]))
+    np.testing.assert_array_equal(got, [np.inf, 1.0])
+
+
+def _malformed(indptr, indices, data, shape):
+    A = sp.csr_matrix((3, 3))
+    A.indptr, A.indices, A.data = (np.asarray(indptr, np.int32), np.asarray(indices, np.int32),
+                                   np.asarray(data, float))
+    A._shape = shape
+    return A
+
+
+@pytest.mark.parametrize("parts, message", [
+    (([0, 2, 1, 3], [0, 1, 2], [1.0, 2, 3]), "non-decreasing"),
+    (([0, 1, 2, 3], [0, 5, 1], [1.0, 2, 3]), "column index 5 is out of range"),
+    (([0, 1, 2, 3], [0, -1, 1], [1.0, 2, 3]), "column index -1 is out of range"),
+    (([1, 1, 2, 3], [0, 1, 2], [1.0, 2, 3]), r"indptr\[0\] must be 0"),
+    (([0, 1, 2, 9], [0, 1, 2], [1.0, 2, 3]), r"indptr\[-1\] = 9"),
+    (([0, 1, 2], [0, 1, 2], [1.0, 2, 3]), "indptr must have length"),
+])
+def test_malformed_csr_is_rejected(parts, message):
+    A = _malformed(*parts, (3, 3))
+    with pytest.raises(ValueError, match=f"A is malformed: .*{message}|A is malformed.*{message}"):
+        fm.spmv(A, np.ones(3))
+    with pytest.raises(ValueError, match="A is malformed"):
+        fm.spmm(A, np.ones((3, 2)))
+
+
+def test_bad_input():
+    A = sp.csr_matrix(np.eye(3))
+    with pytest.raises(ValueError, match=r"x must have 3 rows to match A of shape \(3, 3\), got x of shape \(4,\)"):
+        fm.spmv(A, np.ones(4))
+    with pytest.raises(ValueError, match=r"B must have 3 rows.*\(2, 2\)"):
+        fm.spmm(A, np.ones((2, 2)))
+    with pytest.raises(TypeError, match="A must be a scipy.sparse matrix"):
+        fm.spmv(np.eye(3), np.ones(3))
+    with pytest.raises(TypeError, match="x must be a dense array"):
+        fm.spmv(A, sp.csr_matrix(np.ones((3, 1))))
+    with pytest.raises(TypeError, match="A must hold real numbers"):
+        fm.spmv(sp.csr_matrix(np.eye(3, dtype=complex)), np.ones(3))

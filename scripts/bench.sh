@@ -3,9 +3,6 @@
 # extra (peers included), then runs `fastmath bench`. With no arguments it runs
 # the quick cases; pass e.g. `--family matrix` for the full-size ones.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[bench]"
+source "$(dirname "$0")/_venv.sh" bench
 if [ $# -eq 0 ]; then set -- --quick; fi
 exec .venv/bin/fastmath bench "$@"

@@ -2,8 +2,5 @@
 # Run the whole test suite: creates .venv (Python 3.11+), installs fastmath with
 # its test extra, then runs pytest. Extra arguments go to pytest.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+source "$(dirname "$0")/_venv.sh" test
 exec .venv/bin/python -m pytest "$@"

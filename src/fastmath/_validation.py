@@ -93,7 +93,8 @@ def check_shape(arr: np.ndarray, expected: tuple, name: str) -> None:
         e is None or e == s for e, s in zip(expected, arr.shape)
     )
     if not ok:
-        shown = tuple("*" if e is None else e for e in expected)
+        shown = ", ".join("*" if e is None else str(e) for e in expected)
+        shown = f"({shown},)" if len(expected) == 1 else f"({shown})"
         raise ValueError(f"{name} must have shape {shown}, got {arr.shape}")
 
 

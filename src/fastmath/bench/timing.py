@@ -1,6 +1,7 @@
 """Timing: warm up, alternate ours and the peers, take medians."""
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repe
 
     Every callable runs once untimed (ours compiles, or loads from the cache,
     then; that first call is reported as ``first_call_s``), then the callables
-    are run in turn, round after round, and each one's median is kept.
+    are run in turn, in a shuffled order each round, and each one's median
+    is kept.
     """
     first_call = _time_once(case.ours)
     warm = {name: _time_once(fn) for name, fn in case.peers.items()}
@@ -45,9 +47,14 @@ def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repe
     per_round = _time_once(case.ours) + sum(warm.values())
     repeat = int(min(max_repeat, max(min_repeat, budget_s / max(per_round, 1e-9))))
     samples = {name: [] for name in fns}
+    # Shuffle the order every round: a library's spinning worker threads slow
+    # down whatever runs right after it, so a fixed order would bias one side.
+    order = random.Random(0)
+    names = list(fns)
     for _ in range(repeat):
-        for name, fn in fns.items():
-            samples[name].append(_time_once(fn))
+        order.shuffle(names)
+        for name in names:
+            samples[name].append(_time_once(fns[name]))
     ours_s = statistics.median(samples["fastmath"])
     base = {
         "family": case.family, "kernel": case.kernel, "case": case.case, "dtype": case.dtype,

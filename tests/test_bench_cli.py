@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from fastmath.__main__ import main as fastmath_main
+from fastmath.bench import cli
+from fastmath.bench.timing import Case, run_case
+
+
+def test_run_case_rows_and_medians():
+    calls = {"ours": 0, "peer": 0}
+
+    def ours():
+        calls["ours"] += 1
+
+    def peer():
+        calls["peer"] += 1
+
+    case = Case("matrix", "k", "c", "float64", ours, {"peer": peer}, target=2.0, target_peer="peer",
+                skipped={"torch": "torch not installed"})
+    rows = run_case(case, budget_s=0.0, min_repeat=3, max_repeat=3)
+    assert [r["peer"] for r in rows] == ["peer", "torch"]
+    assert rows[0]["speedup"] == pytest.approx(rows[0]["peer_s"] / rows[0]["ours_s"])
+    assert rows[0]["target"] == 2.0 and rows[1]["skipped"] == "torch not installed"
+    assert calls == {"ours": 2 + 3, "peer": 1 + 3}  # first call + repeat estimate + 3 rounds
+
+
+def test_cli_quick_json(tmp_path, capsys):
+    out = tmp_path / "rows.json"
+    assert fastmath_main(["bench", "--quick", "--kernel", "logsumexp", "--json", str(out),
+                          "--budget", "0.01", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "| matrix | logsumexp |" in text and "speedup" in text
+    rows = json.loads(out.read_text())
+    assert {r["dtype"] for r in rows} == {"float32", "float64"}
+    assert all(r["speedup"] > 0 and r["peer"] == "scipy" for r in rows)
+
+
+def test_cli_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "speedups.png"
+    cli.main(["--quick", "--kernel", "logsumexp", "--plot", str(png), "--budget", "0.01", "--no-progress"])
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_rejects_unknown_family():
+    with pytest.raises(SystemExit):
+        cli.main(["--family", "nope"])

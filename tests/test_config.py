@@ -1,0 +1,107 @@
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import fastmath as fm
+from fastmath import _config
+
+SRC = pathlib.Path(fm.__file__).resolve().parent
+
+
+def test_threads_roundtrip():
+    n = fm.get_num_threads()
+    try:
+        fm.set_num_threads(1)
+        assert fm.get_num_threads() == 1
+    finally:
+        fm.set_num_threads(n)
+    assert fm.get_num_threads() == n
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (10_000, ValueError), (1.5, TypeError),
+                                      (True, TypeError), ("2", TypeError)])
+def test_set_num_threads_rejects(bad, exc):
+    with pytest.raises(exc, match="n must"):
+        fm.set_num_threads(bad)
+
+
+def test_threading_layer_is_threadsafe():
+    assert fm.threading_layer() == "threadsafe"
+
+
+def test_flags_exclude_nnan_ninf():
+    assert not {"nnan", "ninf", "fast"} & _config.FASTMATH_FLAGS
+    assert "reassoc" not in _config.FASTMATH_FLAGS_ORDERED
+
+
+def test_no_kernel_sets_its_own_flags():
+    """Flags, caching and parallelism come from _config only (as stumpy enforces)."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        text = path.read_text()
+        if path.name == "_config.py":
+            continue
+        if re.search(r"fastmath\s*=\s*True|numba\.njit|@njit|from numba import .*njit", text):
+            offenders.append(path.name)
+    assert offenders == []
+
+
+def test_warmup_compiles_every_public_kernel():
+    report = fm.warmup()
+    for name in ("matmul", "linear", "linear_backward", "gram", "pairwise_sqdist",
+                 "softmax", "logsumexp", "spmv[int32]", "spmm[int64]"):
+        for dtype in ("float32", "float64"):
+            assert f"{name}[{dtype}]" in report
+    assert report["total"] >= 0
+
+
+def _run(code, env, **kw):
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def test_cache_respects_numba_cache_dir(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    code = "import numpy as np, fastmath as fm; print(fm.softmax(np.ones((2, 3)))[0, 0])"
+    proc = _run(code, env)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) == pytest.approx(1 / 3)
+    assert list(tmp_path.rglob("*.nbi")), "numba wrote no cache index to NUMBA_CACHE_DIR"
+
+
+def test_cache_works_from_read_only_package(tmp_path):
+    """A read-only install falls back to a writable cache directory.
+
+    The copy is made read-only with chmod; since root ignores permissions,
+    os.access is also made to answer "not writable" for it, which is what a
+    read-only mount would answer.
+    """
+    pkg = tmp_path / "site" / "fastmath"
+    shutil.copytree(SRC, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [*pkg.rglob("*"), pkg]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(PYTHONPATH=str(tmp_path / "site"), HOME=str(home), PYTHONDONTWRITEBYTECODE="1")
+    code = f"""
+import os
+_access = os.access
+os.access = lambda p, mode, *a, **k: (False if str(p).startswith({str(pkg)!r}) and mode & os.W_OK
+                                      else _access(p, mode, *a, **k))
+import numpy as np, numba, fastmath as fm
+assert fm.__file__.startswith({str(pkg)!r})
+print(fm.softmax(np.ones((2, 3)))[0, 0])
+print(numba.config.CACHE_DIR)
+"""
+    proc = _run(code, env)
+    assert proc.returncode == 0, proc.stderr
+    value, cache_dir = proc.stdout.split()
+    assert float(value) == pytest.approx(1 / 3)
+    assert pathlib.Path(cache_dir).is_relative_to(home)
+    assert list(pathlib.Path(cache_dir).rglob("*.nbi")), "no cache written to the fallback directory"

@@ -46,3 +46,15 @@ def test_cli_plot(tmp_path):
 def test_cli_rejects_unknown_family():
     with pytest.raises(SystemExit):
         cli.main(["--family", "nope"])
+
+
+def test_warmup_command_reports_every_kernel(capsys):
+    assert fastmath_main(["warmup"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax[float32]" in out and "spmm[int64][float64]" in out
+    assert out.strip().splitlines()[-1].startswith("total:")
+
+
+def test_unknown_command_exits():
+    with pytest.raises(SystemExit):
+        fastmath_main(["train"])

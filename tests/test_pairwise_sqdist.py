@@ -80,3 +80,19 @@ def test_hypothesis(n, m, d, seed):
     rng = np.random.default_rng(seed)
     x, y = rng.standard_normal((n, d)), rng.standard_normal((m, d))
     _check(fm.pairwise_sqdist(x, y), ref.pairwise_sqdist(x, y), x, y, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_blocks_match_reference(rng, dtype, monkeypatch):
+    from fastmath.linalg import distances
+
+    monkeypatch.setattr(distances, "BLOCK_BYTES", 1)  # forces blocks of 16 rows
+    x = rng.standard_normal((70, 6)).astype(dtype)
+    y = rng.standard_normal((9, 6)).astype(dtype)
+    x[33, 2] = np.inf
+    with np.errstate(invalid="ignore"):
+        want = ref.pairwise_sqdist(x, y)
+    got = fm.pairwise_sqdist(x, y)
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite], want[~finite])
+    _check(got[finite], want[finite], x[np.isfinite(x).all(1)], y, dtype)

@@ -98,3 +98,84 @@ def logsumexp(x, axis=-1):
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
         return np.squeeze(np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m, axis=axis)
+
+
+# --- convolution family -------------------------------------------------------
+
+def conv2d(x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+    """Loops over the zero-padded input; padding is ((top, bottom), (left, right))."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    n, c, h, wd = x.shape
+    k, c_g, r, s = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), padding[0], padding[1]))
+    oh = (xp.shape[2] - dilation[0] * (r - 1) - 1) // stride[0] + 1
+    ow = (xp.shape[3] - dilation[1] * (s - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, k, oh, ow))
+    k_g = k // groups
+    for kk in range(k):
+        g = kk // k_g
+        for u in range(r):
+            for v in range(s):
+                ys = u * dilation[0] + stride[0] * np.arange(oh)
+                xs = v * dilation[1] + stride[1] * np.arange(ow)
+                patch = xp[:, g * c_g:(g + 1) * c_g][:, :, ys][:, :, :, xs]  # (n, c_g, oh, ow)
+                out[:, kk] += np.einsum("nchw,c->nhw", patch, w[kk, :, u, v])
+    if b is not None:
+        out += np.asarray(b, np.float64)[None, :, None, None]
+    return out
+
+
+def _windows(x, kernel, stride, padding, fill):
+    kh, kw = kernel
+    xp = np.pad(np.asarray(x, np.float64), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),
+                constant_values=fill)
+    oh = (xp.shape[2] - kh) // stride[0] + 1
+    ow = (xp.shape[3] - kw) // stride[1] + 1
+    for i in range(oh):
+        for j in range(ow):
+            yield i, j, xp[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
+
+
+def max_pool2d(x, kernel, stride, padding):
+    n, c = x.shape[:2]
+    cells = list(_windows(x, kernel, stride, padding, -np.inf))
+    oh, ow = cells[-1][0] + 1, cells[-1][1] + 1
+    out = np.empty((n, c, oh, ow))
+    for i, j, win in cells:
+        flat = win.reshape(n, c, -1)
+        out[:, :, i, j] = np.where(np.isnan(flat).any(-1), np.nan, flat.max(-1))
+    return out
+
+
+def avg_pool2d(x, kernel, stride, padding):
+    n, c = x.shape[:2]
+    cells = list(_windows(x, kernel, stride, padding, 0.0))
+    out = np.empty((n, c, cells[-1][0] + 1, cells[-1][1] + 1))
+    for i, j, win in cells:
+        out[:, :, i, j] = win.mean(axis=(2, 3))
+    return out
+
+
+def correlate2d_full(image, kernel):
+    image, kernel = np.asarray(image, np.float64), np.asarray(kernel, np.float64)
+    r, s = kernel.shape
+    padded = np.pad(image, ((r - 1, r - 1), (s - 1, s - 1)))
+    out = np.zeros((padded.shape[0] - r + 1, padded.shape[1] - s + 1))
+    for u in range(r):
+        for v in range(s):
+            out += kernel[u, v] * padded[u:u + out.shape[0], v:v + out.shape[1]]
+    return out
+
+
+def numerical_gradient(f, arr, eps=1e-6):
+    """Central differences of the scalar f() with respect to every entry of arr (in place)."""
+    grad = np.zeros_like(arr, dtype=np.float64)
+    for idx in np.ndindex(arr.shape):
+        old = arr[idx]
+        arr[idx] = old + eps
+        up = f()
+        arr[idx] = old - eps
+        down = f()
+        arr[idx] = old
+        grad[idx] = (up - down) / (2 * eps)
+    return grad

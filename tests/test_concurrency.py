@@ -26,3 +26,26 @@ def test_eight_threads_at_once():
             np.testing.assert_allclose(prod, ref.spmm(A, x), rtol=1e-10, atol=1e-10)
             stack = x.reshape(-1, 4, 4)[:3000]
             np.testing.assert_allclose(mm, ref.matmul(stack, stack), rtol=1e-10, atol=1e-10)
+
+
+def test_conv_from_threads_restores_blas_threads():
+    from threadpoolctl import threadpool_info
+
+    before = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3, 12, 12))
+    w = rng.standard_normal((4, 3, 3, 3))
+    want = ref.conv2d(x, w, padding=((1, 1), (1, 1)))
+
+    def work(_):
+        return fm.conv2d(x, w, padding=1), fm.conv2d_backward(np.ones_like(want), x, w, padding=1)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(16)))
+    first_grads = results[0][1]
+    for out, grads in results:
+        np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+        for a, b in zip(grads, first_grads):
+            np.testing.assert_array_equal(a, b)
+    after = {(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"}
+    assert after == before

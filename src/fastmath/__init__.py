@@ -1,6 +1,8 @@
 """fastmath: fast, tested Numba kernels for machine-learning math."""
 from ._config import get_num_threads, max_threads, set_num_threads, threading_layer
 from ._warmup import warmup
+from .conv import *  # noqa: F401,F403
+from .conv import __all__ as _conv_all
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg_all
 
@@ -12,5 +14,6 @@ __all__ = [
     "set_num_threads",
     "threading_layer",
     "warmup",
+    *_conv_all,
     *_linalg_all,
 ]

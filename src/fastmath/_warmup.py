@@ -37,8 +37,27 @@ def _matrix_calls(dtype):
     return calls
 
 
+def _conv_calls(dtype):
+    import fastmath as fm
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 2, 6, 6)).astype(dtype)
+    w = rng.standard_normal((2, 2, 3, 3)).astype(dtype)
+    w1 = rng.standard_normal((2, 2, 1, 1)).astype(dtype)
+    g = np.ones((2, 2, 4, 4), dtype)
+    pooled, argmax = fm.max_pool2d(x, 2)
+    return {
+        "conv2d": lambda: (fm.conv2d(x, w), fm.conv2d(x, w1)),
+        "conv2d_backward": lambda: (fm.conv2d_backward(g, x, w),
+                                    fm.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1)),
+        "max_pool2d": lambda: fm.max_pool2d_backward(pooled, argmax, x.shape),
+        "avg_pool2d": lambda: fm.avg_pool2d_backward(fm.avg_pool2d(x, 2), x.shape, 2),
+        "correlate2d": lambda: fm.correlate2d(x[0, 0], w[0, 0], "same"),
+    }
+
+
 # One entry a family; each maps a kernel name to a call that compiles it.
-FAMILY_CALLS = {"matrix": _matrix_calls}
+FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls}
 
 
 def warmup(verbose: bool = False) -> dict:

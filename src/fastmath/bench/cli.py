@@ -13,7 +13,7 @@ from .. import _config
 from .timing import run_case
 
 # family name -> module with a ``cases(quick, seed)`` generator
-FAMILIES = {"matrix": "fastmath.bench.matrix"}
+FAMILIES = {"conv": "fastmath.bench.conv", "matrix": "fastmath.bench.matrix"}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,234 @@
+"""Numba kernels of the convolution family (NCHW, C-contiguous, no validation).
+
+Geometry arguments are plain ints: stride (sh, sw), dilation (dh, dw) and the
+top/left padding (ph, pw); padding is implicit (out-of-range reads are zero),
+so no padded copy of the input is made.
+"""
+import numpy as np
+from numba import prange
+
+from .._config import jit, jit_parallel
+
+
+# --- im2col / col2im for one image and one channel group ----------------------
+
+@jit
+def im2col(img, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, cols):
+    """cols[(c, u, v), (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw] (0 outside)."""
+    h, w = img.shape[1], img.shape[2]
+    for row in range(n_ch * r * s):
+        c = row // (r * s)
+        u = (row // s) % r
+        v = row % s
+        plane = img[c0 + c]
+        dst = cols[row]
+        for i in range(oh):
+            y = i * sh - ph + u * dh
+            base = i * ow
+            if y < 0 or y >= h:
+                for j in range(ow):
+                    dst[base + j] = 0
+                continue
+            src = plane[y]
+            for j in range(ow):
+                xx = j * sw - pw + v * dw
+                dst[base + j] = src[xx] if 0 <= xx < w else 0
+
+
+@jit
+def col2im_add(cols, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, img):
+    """Scatter-add the columns back into one image: the adjoint of :func:`im2col`."""
+    h, w = img.shape[1], img.shape[2]
+    for c in range(n_ch):
+        plane = img[c0 + c]
+        for u in range(r):
+            for v in range(s):
+                src = cols[(c * r + u) * s + v]
+                for i in range(oh):
+                    y = i * sh - ph + u * dh
+                    if y < 0 or y >= h:
+                        continue
+                    dst = plane[y]
+                    base = i * ow
+                    for j in range(ow):
+                        xx = j * sw - pw + v * dw
+                        if 0 <= xx < w:
+                            dst[xx] += src[base + j]
+
+
+@jit
+def _columns(img, g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols):
+    if pointwise:  # 1x1, stride 1, no padding: the planes are the columns
+        return img[g * c_g:(g + 1) * c_g].reshape((c_g, oh * ow))
+    im2col(img, g * c_g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, cols)
+    return cols
+
+
+@jit_parallel
+def conv_forward(x, w3, bias, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, out4):
+    """out4[n, g] = w3[g] @ im2col(x[n], g) + bias, parallel over images.
+
+    ``w3`` is (groups, K_g, C_g*R*S), ``out4`` is (N, groups, K_g, OH*OW). Each
+    thread unfolds one image at a time, so extra memory is one column matrix
+    per thread; the caller holds BLAS at one thread.
+    """
+    groups, k_g, crs = w3.shape
+    c_g = crs // (r * s)
+    for n in prange(x.shape[0]):
+        cols = np.empty((crs, oh * ow), dtype=x.dtype)
+        for g in range(groups):
+            col = _columns(x[n], g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols)
+            prod = np.dot(w3[g], col)
+            dst = out4[n, g]
+            for kk in range(k_g):
+                b = bias[g * k_g + kk]
+                for j in range(oh * ow):
+                    dst[kk, j] = prod[kk, j] + b
+
+
+@jit_parallel
+def conv_backward(x, w3, g4, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, bounds,
+                  grad_w_parts, grad_x):
+    """Weight gradient per chunk of images (summed by the caller, in chunk order,
+    so the result does not depend on the thread count) and input gradient."""
+    groups, k_g, crs = w3.shape
+    c_g = crs // (r * s)
+    for chunk in prange(bounds.shape[0] - 1):
+        cols = np.empty((crs, oh * ow), dtype=x.dtype)
+        gw = grad_w_parts[chunk]
+        gw[...] = 0
+        for n in range(bounds[chunk], bounds[chunk + 1]):
+            for g in range(groups):
+                col = _columns(x[n], g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols)
+                go = g4[n, g]
+                gw[g] += np.dot(go, col.T)
+                dcols = np.dot(w3[g].T, go)
+                if pointwise:
+                    grad_x[n, g * c_g:(g + 1) * c_g] += dcols.reshape((c_g, grad_x.shape[2], grad_x.shape[3]))
+                else:
+                    col2im_add(dcols, g * c_g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, grad_x[n])
+
+
+@jit_parallel
+def channel_sums(g, partials):
+    """partials[n, k] = sum of g[n, k, :] (the bias gradient before the sum over n)."""
+    n_img, k_ch = g.shape[0], g.shape[1]
+    for t in prange(n_img * k_ch):
+        row = g[t // k_ch, t % k_ch]
+        acc = 0.0
+        for j in range(row.shape[0]):
+            acc += row[j]
+        partials[t // k_ch, t % k_ch] = acc
+
+
+# --- single-image 2-D correlation ---------------------------------------------
+
+@jit_parallel
+def correlate2d_valid(img, ker, out):
+    """out[i, j] = sum_uv img[i + u, j + v] * ker[u, v]; img is already zero-padded."""
+    r, s = ker.shape
+    oh, ow = out.shape
+    for i in prange(oh):
+        orow = out[i]
+        for j in range(ow):
+            orow[j] = 0
+        for u in range(r):
+            irow = img[i + u]
+            for v in range(s):
+                kv = ker[u, v]
+                for j in range(ow):
+                    orow[j] += kv * irow[j + v]
+
+
+# --- pooling -------------------------------------------------------------------
+
+@jit_parallel
+def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
+    """Max over each window (padding never wins); argmax is the flat index into H*W.
+
+    A NaN in a window wins, as in torch.
+    """
+    n_img, n_ch, h, w = x.shape
+    oh, ow = out.shape[2], out.shape[3]
+    for t in prange(n_img * n_ch):
+        plane = x[t // n_ch, t % n_ch]
+        o = out[t // n_ch, t % n_ch]
+        a = argmax[t // n_ch, t % n_ch]
+        for i in range(oh):
+            for j in range(ow):
+                best = -np.inf
+                best_at = -1
+                for u in range(kh):
+                    y = i * sh - ph + u
+                    if y < 0 or y >= h:
+                        continue
+                    for v in range(kw):
+                        xx = j * sw - pw + v
+                        if xx < 0 or xx >= w:
+                            continue
+                        val = plane[y, xx]
+                        if best_at < 0 or (best == best and (val > best or val != val)):
+                            best = val
+                            best_at = y * w + xx
+                o[i, j] = best
+                a[i, j] = best_at
+
+
+@jit_parallel
+def max_pool2d_backward(grad_out, argmax, grad_x):
+    """grad_x[n, c].flat[argmax] += grad_out (grad_x zeroed by the caller)."""
+    n_img, n_ch = grad_out.shape[0], grad_out.shape[1]
+    w = grad_x.shape[3]
+    for t in prange(n_img * n_ch):
+        g = grad_out[t // n_ch, t % n_ch]
+        a = argmax[t // n_ch, t % n_ch]
+        dst = grad_x[t // n_ch, t % n_ch]
+        for i in range(g.shape[0]):
+            for j in range(g.shape[1]):
+                k = a[i, j]
+                dst[k // w, k % w] += g[i, j]
+
+
+@jit_parallel
+def avg_pool2d(x, kh, kw, sh, sw, ph, pw, out):
+    """Mean over each window, zero padding counted (torch's count_include_pad=True)."""
+    n_img, n_ch, h, w = x.shape
+    oh, ow = out.shape[2], out.shape[3]
+    inv = 1.0 / (kh * kw)
+    for t in prange(n_img * n_ch):
+        plane = x[t // n_ch, t % n_ch]
+        o = out[t // n_ch, t % n_ch]
+        for i in range(oh):
+            for j in range(ow):
+                acc = 0.0
+                for u in range(kh):
+                    y = i * sh - ph + u
+                    if y < 0 or y >= h:
+                        continue
+                    for v in range(kw):
+                        xx = j * sw - pw + v
+                        if 0 <= xx < w:
+                            acc += plane[y, xx]
+                o[i, j] = acc * inv
+
+
+@jit_parallel
+def avg_pool2d_backward(grad_out, kh, kw, sh, sw, ph, pw, grad_x):
+    """Spread each output gradient evenly over its window (grad_x zeroed by the caller)."""
+    n_img, n_ch, h, w = grad_x.shape
+    oh, ow = grad_out.shape[2], grad_out.shape[3]
+    inv = 1.0 / (kh * kw)
+    for t in prange(n_img * n_ch):
+        g = grad_out[t // n_ch, t % n_ch]
+        dst = grad_x[t // n_ch, t % n_ch]
+        for i in range(oh):
+            for j in range(ow):
+                share = g[i, j] * inv
+                for u in range(kh):
+                    y = i * sh - ph + u
+                    if y < 0 or y >= h:
+                        continue
+                    for v in range(kw):
+                        xx = j * sw - pw + v
+                        if 0 <= xx < w:
+                            dst[y, xx] += share

@@ -1,0 +1,174 @@
+import numpy as np
+import pytest
+from conftest import DTYPES, in_layout, tol
+
+import fastmath as fm
+import reference as ref
+
+# (N, C, H, W, K, R, S, stride, padding, dilation, groups)
+CASES = [
+    (2, 3, 8, 9, 4, 3, 3, 1, 0, 1, 1),
+    (2, 3, 8, 9, 4, 3, 3, 1, 1, 1, 1),
+    (2, 4, 9, 8, 6, 3, 2, 2, 1, 1, 2),          # groups, non-square kernel, stride 2
+    (1, 4, 10, 10, 4, 3, 3, 1, "same", 2, 4),   # depthwise, dilation, 'same'
+    (1, 3, 7, 6, 2, 2, 4, 1, "same", 1, 1),     # even kernel: asymmetric 'same' padding
+    (2, 3, 7, 7, 5, 1, 1, 1, 0, 1, 1),          # 1x1 pointwise
+    (2, 3, 7, 7, 5, 1, 1, 2, 0, 1, 1),          # 1x1 strided
+    (1, 2, 5, 5, 3, 5, 5, 1, 0, 1, 1),          # kernel as large as the input
+    (1, 2, 3, 4, 3, 5, 5, 1, 2, 1, 1),          # kernel larger than the input, padded
+    (2, 4, 11, 13, 8, 3, 3, (2, 1), (1, 2), (1, 2), 1),
+    (1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1),
+    (3, 2, 6, 6, 4, 3, 3, 1, "valid", 1, 2),
+]
+
+
+def _torch_padding(padding, r, s, dilation):
+    dil = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    if padding == "same":
+        tot = (dil[0] * (r - 1), dil[1] * (s - 1))
+        return (tot[0] // 2, tot[0] - tot[0] // 2), (tot[1] // 2, tot[1] - tot[1] // 2)
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    return (p[0], p[0]), (p[1], p[1])
+
+
+def _pair(v):
+    return v if isinstance(v, tuple) else (v, v)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_forward_and_backward_match_reference(rng, dtype, case):
+    n, c, h, w, k, r, s, stride, padding, dilation, groups = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c // groups, r, s)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    pads = _torch_padding(padding, r, s, dilation)
+    want = ref.conv2d(x, wt, b, _pair(stride), pads, _pair(dilation), groups)
+    got = fm.conv2d(x, wt, b, stride, padding, dilation, groups)
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **tol(dtype, 20))
+
+    g = rng.standard_normal(got.shape).astype(dtype)
+    gx, gw, gb = fm.conv2d_backward(g, x, wt, stride, padding, dilation, groups)
+    assert gx.shape == x.shape and gw.shape == wt.shape and gb.shape == (k,)
+    # the reference gradients follow from linearity: <g, conv(x, w)> differentiated exactly
+    x64, w64, g64 = x.astype(float), wt.astype(float), g.astype(float)
+    basis_x = np.zeros_like(x64)
+    want_gx = np.zeros_like(x64)
+    for idx in np.ndindex(x.shape):
+        basis_x[idx] = 1
+        want_gx[idx] = (ref.conv2d(basis_x, w64, None, _pair(stride), pads, _pair(dilation), groups) * g64).sum()
+        basis_x[idx] = 0
+    want_gw = np.zeros_like(w64)
+    basis_w = np.zeros_like(w64)
+    for idx in np.ndindex(wt.shape):
+        basis_w[idx] = 1
+        want_gw[idx] = (ref.conv2d(x64, basis_w, None, _pair(stride), pads, _pair(dilation), groups) * g64).sum()
+        basis_w[idx] = 0
+    np.testing.assert_allclose(gx, want_gx, **tol(dtype, 50))
+    np.testing.assert_allclose(gw, want_gw, **tol(dtype, 50 * n * h * w))
+    np.testing.assert_allclose(gb, g64.sum(axis=(0, 2, 3)), **tol(dtype, 50 * n * h * w))
+
+
+def test_finite_differences_float64():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2, 5, 4))
+    w = rng.standard_normal((4, 1, 3, 2))
+    b = rng.standard_normal(4)
+    g = rng.standard_normal(fm.conv2d(x, w, b, 2, 1, 1, 2).shape)
+    loss = lambda: float((fm.conv2d(x, w, b, 2, 1, 1, 2) * g).sum())  # noqa: E731
+    gx, gw, gb = fm.conv2d_backward(g, x, w, 2, 1, 1, 2)
+    np.testing.assert_allclose(gx, ref.numerical_gradient(loss, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gw, ref.numerical_gradient(loss, w), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, ref.numerical_gradient(loss, b), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_any_layout(rng, layout):
+    x = rng.standard_normal((2, 3, 6, 5))
+    w = rng.standard_normal((4, 3, 3, 3))
+    want = fm.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(fm.conv2d(in_layout(x, layout), in_layout(w, layout), padding=1), want,
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_empty_batch_and_channels():
+    assert fm.conv2d(np.ones((0, 3, 5, 5)), np.ones((2, 3, 3, 3))).shape == (0, 2, 3, 3)
+    out = fm.conv2d(np.ones((2, 0, 5, 5)), np.ones((2, 0, 3, 3)), bias=[1.0, 2.0])
+    np.testing.assert_array_equal(out[:, 1], 2.0)
+    gx, gw, gb = fm.conv2d_backward(np.ones((0, 2, 3, 3)), np.ones((0, 3, 5, 5)), np.ones((2, 3, 3, 3)))
+    assert gx.shape == (0, 3, 5, 5) and gw.shape == (2, 3, 3, 3) and (gw == 0).all()
+
+
+def test_nan_propagates_to_its_receptive_field():
+    x = np.ones((1, 1, 6, 6))
+    x[0, 0, 2, 3] = np.nan
+    out = fm.conv2d(x, np.ones((1, 1, 3, 3)))
+    want = ref.conv2d(x, np.ones((1, 1, 3, 3)))
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(want))
+
+
+def test_weight_gradient_independent_of_threads(rng):
+    x = rng.standard_normal((20, 3, 8, 8))
+    w = rng.standard_normal((4, 3, 3, 3))
+    g = rng.standard_normal((20, 4, 6, 6))
+    one = fm.conv2d_backward(g, x, w)
+    fm.set_num_threads(1)
+    try:
+        again = fm.conv2d_backward(g, x, w)
+    finally:
+        fm.set_num_threads(fm.max_threads())
+    for a, b in zip(one, again):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"weight": np.ones((2, 4, 3, 3))}, r"channel mismatch: x has C=3 .*\(K, 3, R, S\).*\(2, 4, 3, 3\)"),
+    ({"weight": np.ones((2, 3, 9, 3))}, r"kernel of extent \(9, 3\).*larger than the padded input \(6, 6\)"),
+    ({"stride": 0}, "stride must be positive"),
+    ({"dilation": (1, -1)}, "dilation must be positive"),
+    ({"padding": -1}, "padding must be non-negative"),
+    ({"padding": "same", "stride": 2}, "padding='same' needs stride 1"),
+    ({"padding": "full"}, "padding must be an int, a pair, 'valid' or 'same'"),
+    ({"groups": 2}, "C=3 .* not divisible by groups=2"),
+    ({"groups": 0}, "groups must be a positive int"),
+    ({"bias": np.ones(3)}, r"bias must have shape \(2,\), got \(3,\)"),
+])
+def test_bad_input(kwargs, message):
+    args = {"x": np.ones((1, 3, 6, 6)), "weight": np.ones((2, 3, 3, 3)), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        fm.conv2d(**args)
+
+
+def test_bad_types():
+    with pytest.raises(TypeError, match="stride must be an int or a pair"):
+        fm.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), stride=1.5)
+    with pytest.raises(ValueError, match="x must be 4-D"):
+        fm.conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"K=3 .* not divisible by groups=2"):
+        fm.conv2d(np.ones((1, 2, 4, 4)), np.ones((3, 1, 2, 2)), groups=2)
+    with pytest.raises(ValueError, match=r"grad_out must have shape \(1, 1, 3, 3\)"):
+        fm.conv2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)))
+
+
+def test_against_torch(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for case in CASES:
+        n, c, h, w, k, r, s, stride, padding, dilation, groups = case
+        if padding == "same" and (r % 2 == 0 or s % 2 == 0):
+            continue  # torch pads even 'same' kernels the same way, but warns
+        x = rng.standard_normal((n, c, h, w))
+        wt = rng.standard_normal((k, c // groups, r, s))
+        b = rng.standard_normal(k)
+        tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, wt, b))
+        ty = F.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+        g = rng.standard_normal(tuple(ty.shape))
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(fm.conv2d(x, wt, b, stride, padding, dilation, groups),
+                                   ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        for ours, theirs in zip(fm.conv2d_backward(g, x, wt, stride, padding, dilation, groups),
+                                (tx.grad, tw.grad, tb.grad)):
+            np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)

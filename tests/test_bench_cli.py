@@ -7,7 +7,10 @@ from fastmath.bench import cli
 from fastmath.bench.timing import Case, run_case
 
 
-def test_run_case_rows_and_medians():
+def test_run_case_rows_and_medians(monkeypatch):
+    from fastmath.bench import timing
+
+    monkeypatch.setattr(timing, "BLOCK_S", 0.0)  # one call per block
     calls = {"ours": 0, "peer": 0}
 
     def ours():
@@ -22,7 +25,18 @@ def test_run_case_rows_and_medians():
     assert [r["peer"] for r in rows] == ["peer", "torch"]
     assert rows[0]["speedup"] == pytest.approx(rows[0]["peer_s"] / rows[0]["ours_s"])
     assert rows[0]["target"] == 2.0 and rows[1]["skipped"] == "torch not installed"
-    assert calls == {"ours": 2 + 3, "peer": 1 + 3}  # first call + repeat estimate + 3 rounds
+    # first call, the per-call estimate, then 3 rounds of one-call blocks
+    assert calls == {"ours": 1 + 1 + 3, "peer": 1 + 1 + 3}
+
+
+def test_blocks_amortise_short_calls(monkeypatch):
+    from fastmath.bench import timing
+
+    monkeypatch.setattr(timing, "BLOCK_S", 1.0)
+    calls = []
+    case = Case("matrix", "k", "c", "float64", lambda: calls.append(1))
+    run_case(case, budget_s=0.0, min_repeat=2, max_repeat=2)
+    assert len(calls) == 1 + 1 + 2 * 100  # blocks are capped at 100 calls
 
 
 def test_cli_quick_json(tmp_path, capsys):

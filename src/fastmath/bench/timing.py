@@ -27,10 +27,18 @@ class Case:
     skipped: dict = field(default_factory=dict)  # peer name -> why it is missing
 
 
-def _time_once(fn: Callable[[], object]) -> float:
+def _time_once(fn: Callable[[], object], number: int = 1) -> float:
+    """Seconds per call over ``number`` back-to-back calls."""
     t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t0) / number
+
+
+# Calls of one library are timed in blocks of about this many seconds: the
+# idle threads of one library's thread pool (OpenMP, OpenBLAS) spin for a
+# while after it returns and would otherwise slow the next library's call.
+BLOCK_S = 0.05
 
 
 def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repeat: int = 25) -> list:
@@ -38,13 +46,17 @@ def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repe
 
     Every callable runs once untimed (ours compiles, or loads from the cache,
     then; that first call is reported as ``first_call_s``), then the callables
-    are run in turn, in a shuffled order each round, and each one's median
-    is kept.
+    are run in turn, in a shuffled order each round, each as a block of
+    back-to-back calls of about ``BLOCK_S`` seconds, and the median time per
+    call is kept.
     """
     first_call = _time_once(case.ours)
-    warm = {name: _time_once(fn) for name, fn in case.peers.items()}
+    for fn in case.peers.values():
+        fn()
     fns = {"fastmath": case.ours, **case.peers}
-    per_round = _time_once(case.ours) + sum(warm.values())
+    per_call = {"fastmath": _time_once(case.ours), **{n: _time_once(f) for n, f in case.peers.items()}}
+    number = {name: max(1, min(100, int(BLOCK_S / max(t, 1e-9)))) for name, t in per_call.items()}
+    per_round = sum(per_call[name] * number[name] for name in fns)
     repeat = int(min(max_repeat, max(min_repeat, budget_s / max(per_round, 1e-9))))
     samples = {name: [] for name in fns}
     # Shuffle the order every round: a library's spinning worker threads slow
@@ -54,7 +66,7 @@ def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repe
     for _ in range(repeat):
         order.shuffle(names)
         for name in names:
-            samples[name].append(_time_once(fns[name]))
+            samples[name].append(_time_once(fns[name], number[name]))
     ours_s = statistics.median(samples["fastmath"])
     base = {
         "family": case.family, "kernel": case.kernel, "case": case.case, "dtype": case.dtype,

@@ -74,22 +74,16 @@ def _activate(v, act):
 
 
 @jit
-def activate_inplace(y, act):
-    """y[:] = act(y) in place.
+def bias_activate_inplace(y, bias, act):
+    """y[i, j] = act(y[i, j] + bias[j]) in place.
 
     Serial on purpose: it runs right after a BLAS call, whose spinning threads
     would slow a parallel region down on a 2-core machine (measured).
     """
     for i in range(y.shape[0]):
         row = y[i]
-        if act == ACT_RELU:
-            for j in range(row.shape[0]):
-                v = row[j]
-                if v < 0:
-                    row[j] = 0
-        else:
-            for j in range(row.shape[0]):
-                row[j] = _activate(row[j], act)
+        for j in range(row.shape[0]):
+            row[j] = _activate(row[j] + bias[j], act)
 
 
 @jit_parallel
@@ -149,9 +143,9 @@ def _clip_sqdist(v):
 
 @jit
 def sqdist_epilogue(d, xx, yy, symmetric):
-    """d[i, j] = max(xx[i] + yy[j] + d[i, j], 0) in place, keeping NaN.
+    """d[i, j] = max(xx[i] + yy[j] - 2 d[i, j], 0) in place, keeping NaN.
 
-    ``d`` holds -2 x_i . y_j on entry. With ``symmetric`` only the upper
+    ``d`` holds x_i . y_j on entry. With ``symmetric`` only the upper
     triangle is valid on entry: it is finished tile by tile (64x64, so the
     transposed writes stay in cache) and mirrored, and the diagonal is set to
     exactly zero. Serial on purpose: it runs right after a BLAS call, whose
@@ -162,7 +156,7 @@ def sqdist_epilogue(d, xx, yy, symmetric):
         for i in range(n):
             xi = xx[i]
             for j in range(m):
-                d[i, j] = _clip_sqdist(d[i, j] + xi + yy[j])
+                d[i, j] = _clip_sqdist(xi + yy[j] - 2 * d[i, j])
         return
     tile = 64
     for ib in range(0, n, tile):
@@ -172,7 +166,7 @@ def sqdist_epilogue(d, xx, yy, symmetric):
             for i in range(ib, i_end):
                 xi = xx[i]
                 for j in range(max(jb, i + 1), j_end):
-                    v = _clip_sqdist(d[i, j] + xi + xx[j])
+                    v = _clip_sqdist(xi + xx[j] - 2 * d[i, j])
                     d[i, j] = v
                     d[j, i] = v
     for i in range(n):

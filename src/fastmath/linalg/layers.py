@@ -5,7 +5,6 @@ import numpy as np
 
 from .._validation import as_float_array, check_choice, check_shape, result_dtype
 from . import _kernels as k
-from ._blas import gemm_into
 
 __all__ = ["linear", "linear_backward"]
 
@@ -41,9 +40,9 @@ def _check_layer(x, weight, bias):
 def linear(x, weight, bias=None, activation=None):
     """Fused dense layer ``act(x @ weight + bias)``.
 
-    The bias is folded into the matrix product (BLAS ``gemm`` with ``beta=1``)
-    and the activation is applied in place in one parallel pass, so the
-    output is written once instead of three times.
+    The product goes to BLAS (through NumPy, so it shares NumPy's thread
+    pool); the bias and the activation are then applied in place in one
+    pass, so the output is written twice instead of three times.
 
     Parameters
     ----------
@@ -66,23 +65,10 @@ def linear(x, weight, bias=None, activation=None):
     """
     act = ACTIVATIONS[check_choice(activation, tuple(ACTIVATIONS), "activation")]
     x, weight, bias, dtype = _check_layer(x, weight, bias)
-    n, d_in = x.shape
     d_out = weight.shape[1]
-    out = np.empty((n, d_out), dtype=dtype)
-    if out.size == 0:
-        return out
-    if bias is None:
-        beta = 0.0
-    else:
-        out[...] = bias
-        beta = 1.0
-    if d_in == 0:
-        if bias is None:
-            out[...] = 0
-    else:
-        gemm_into(1.0, x, weight, beta, out)
-    if act != k.ACT_NONE:
-        k.activate_inplace(out, act)
+    out = np.matmul(x, weight)
+    if out.size and (bias is not None or act != k.ACT_NONE):
+        k.bias_activate_inplace(out, np.zeros(d_out, dtype) if bias is None else bias, act)
     return out
 
 

@@ -5,7 +5,6 @@ import numpy as np
 
 from .._validation import as_float_array, check_out, check_shape, result_dtype
 from . import _kernels as k
-from ._blas import syrk_upper_into
 
 __all__ = ["matmul", "gram"]
 
@@ -96,8 +95,9 @@ def matmul(a, b, out=None):
 def gram(a, weights=None):
     """Weighted Gram matrix ``a.T @ diag(weights) @ a``.
 
-    Only the upper triangle is computed (BLAS ``syrk``) and then mirrored, so
-    the result is exactly symmetric.
+    ``b.T @ b`` products go to NumPy, which runs them as BLAS ``syrk`` (one
+    triangle, half the work); the upper triangle is then mirrored so the
+    result is exactly symmetric whatever the BLAS.
 
     Parameters
     ----------
@@ -128,20 +128,16 @@ def gram(a, weights=None):
         check_shape(weights, (n,), "weights")
         dtype = result_dtype(a.dtype, weights.dtype)
         a, weights = a.astype(dtype, copy=False), weights.astype(dtype, copy=False)
-    out = np.zeros((d, d), dtype=dtype)
-    if n == 0 or d == 0:
-        return out
     if weights is None:
-        syrk_upper_into(1.0, a.T, out)
+        out = np.matmul(a.T, a)
     else:
         # a.T diag(w) a = (sqrt(w+) a).T (sqrt(w+) a) - (sqrt(w-) a).T (sqrt(w-) a)
-        pos = np.maximum(weights, 0)
-        syrk_upper_into(1.0, (a * np.sqrt(pos)[:, None]).T, out)
+        scaled = a * np.sqrt(np.maximum(weights, 0))[:, None]
+        out = np.matmul(scaled.T, scaled)
         neg = weights < 0
         if neg.any():
-            part = np.zeros_like(out)
             scaled = a[neg] * np.sqrt(-weights[neg])[:, None]
-            syrk_upper_into(1.0, scaled.T, part)
-            out -= part
+            out -= np.matmul(scaled.T, scaled)
+    out = np.ascontiguousarray(out)
     k.mirror_upper(out)
     return out

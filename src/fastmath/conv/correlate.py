@@ -24,17 +24,18 @@ def _correlate(image, kernel, mode, flip):
         if r > h or s > w:
             raise ValueError(f"mode='valid' needs a kernel no larger than the image in every "
                              f"dimension, got image {image.shape} and kernel {kernel.shape}")
-        padded = np.ascontiguousarray(image, dtype=dtype)
+        pads = ((0, 0), (0, 0))
+    elif mode == "full":
+        pads = ((r - 1, r - 1), (s - 1, s - 1))
     else:
-        padded = np.zeros((h + 2 * (r - 1), w + 2 * (s - 1)), dtype=dtype)
-        padded[r - 1:r - 1 + h, s - 1:s - 1 + w] = image
-    out = np.empty((padded.shape[0] - r + 1, padded.shape[1] - s + 1), dtype=dtype)
-    k.correlate2d_valid(padded, kernel, out)
-    if mode == "same":
         # scipy centres 'same' in 'full'; the offset differs for the flipped kernel
         top = (r - 1) // 2 if flip else r // 2
         left = (s - 1) // 2 if flip else s // 2
-        out = np.ascontiguousarray(out[top:top + h, left:left + w])
+        pads = ((r - 1 - top, top), (s - 1 - left, left))
+    padded = np.zeros((h + sum(pads[0]), w + sum(pads[1])), dtype=dtype)
+    padded[pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w] = image
+    out = np.empty((padded.shape[0] - r + 1, padded.shape[1] - s + 1), dtype=dtype)
+    k.correlate2d_valid(padded, kernel, out)
     return out
 
 

@@ -142,35 +142,43 @@ def _clip_sqdist(v):
 
 
 @jit
-def sqdist_epilogue(d, xx, yy, symmetric):
+def sqdist_epilogue(d, xx, yy):
     """d[i, j] = max(xx[i] + yy[j] - 2 d[i, j], 0) in place, keeping NaN.
 
-    ``d`` holds x_i . y_j on entry. With ``symmetric`` only the upper
-    triangle is valid on entry: it is finished tile by tile (64x64, so the
-    transposed writes stay in cache) and mirrored, and the diagonal is set to
-    exactly zero. Serial on purpose: it runs right after a BLAS call, whose
-    spinning threads would slow a parallel region on a 2-core machine.
+    ``d`` holds x_i . y_j on entry. Serial on purpose: it runs right after a
+    BLAS call, whose spinning threads would slow a parallel region on a
+    2-core machine.
     """
     n, m = d.shape
-    if not symmetric:
-        for i in range(n):
-            xi = xx[i]
-            for j in range(m):
-                d[i, j] = _clip_sqdist(xi + yy[j] - 2 * d[i, j])
-        return
-    tile = 64
-    for ib in range(0, n, tile):
-        i_end = min(ib + tile, n)
-        for jb in range(ib, n, tile):
-            j_end = min(jb + tile, n)
-            for i in range(ib, i_end):
-                xi = xx[i]
-                for j in range(max(jb, i + 1), j_end):
-                    v = _clip_sqdist(xi + xx[j] - 2 * d[i, j])
-                    d[i, j] = v
-                    d[j, i] = v
     for i in range(n):
-        d[i, i] = 0
+        xi = xx[i]
+        for j in range(m):
+            d[i, j] = _clip_sqdist(xi + yy[j] - 2 * d[i, j])
+
+
+@jit
+def sqdist_symmetric_strip(g, i0, xx, d):
+    """Finish rows ``i0 : i0 + len(g)`` of the symmetric distance matrix ``d``.
+
+    ``g[a, b] = x_{i0+a} . x_{i0+b}`` for ``b >= 0`` (the strip right of the
+    diagonal). Entries above the diagonal are written twice, as ``d[i, j]`` and
+    ``d[j, i]``, so ``d`` is exactly symmetric; the diagonal is exactly zero.
+    Columns go in tiles of 64 so the transposed writes stay in cache.
+    """
+    rows, width = g.shape
+    tile = 64
+    for jb in range(0, width, tile):
+        j_end = min(jb + tile, width)
+        for a in range(rows):
+            i = i0 + a
+            xi = xx[i]
+            for b in range(max(jb, a + 1), j_end):
+                j = i0 + b
+                v = _clip_sqdist(xi + xx[j] - 2 * g[a, b])
+                d[i, j] = v
+                d[j, i] = v
+    for a in range(rows):
+        d[i0 + a, i0 + a] = 0
 
 
 @jit_parallel

@@ -26,9 +26,10 @@ def pairwise_sqdist(x, y=None):
 
     Computed as ``|x|^2 + |y|^2 - 2 x y^T``: BLAS GEMM (through NumPy) over
     blocks of rows, each followed while still in cache by a pass that adds
-    the norms and clips rounding noise below zero; for ``y is None``, one
-    ``x @ x.T`` (NumPy runs it as ``syrk``, half the work) and a pass that
-    also mirrors the triangle and writes exact zeros on the diagonal. The points are centred
+    the norms and clips rounding noise below zero. For ``y is None`` each row
+    block is multiplied only with the rows from its own onwards (half the
+    work), and its pass mirrors the values and writes exact zeros on the
+    diagonal. The points are centred
     first, which keeps the expansion accurate for data far from the origin.
     Rows holding NaN or Inf are recomputed directly, so they give exactly
     what ``((x[:, None] - y[None]) ** 2).sum(-1)`` gives.
@@ -72,16 +73,19 @@ def pairwise_sqdist(x, y=None):
     xx = np.einsum("ij,ij->i", xc, xc)
     yy = xx if symmetric else np.einsum("ij,ij->i", yc, yc)
     # inf * 0 in the product of a non-finite row is fixed below, so no warning
+    rows = max(16, BLOCK_BYTES // (m * out.itemsize))
     with np.errstate(invalid="ignore"):
-        if symmetric:
-            np.matmul(xc, xc.T, out=out)
-            k.sqdist_epilogue(out, xx, yy, True)
+        if symmetric:  # only the strips right of the diagonal: half the products
+            buffer = np.empty(min(rows, n) * n, dtype=dtype)
+            for i0 in range(0, n, rows):
+                g = buffer[:min(rows, n - i0) * (n - i0)].reshape(-1, n - i0)  # C-contiguous
+                np.matmul(xc[i0:i0 + rows], xc[i0:].T, out=g)
+                k.sqdist_symmetric_strip(g, i0, xx, out)
         else:
-            rows = max(16, BLOCK_BYTES // (m * out.itemsize))
             for i0 in range(0, n, rows):
                 block = out[i0:i0 + rows]
                 np.matmul(xc[i0:i0 + rows], yc.T, out=block)
-                k.sqdist_epilogue(block, xx[i0:i0 + rows], yy, False)
+                k.sqdist_epilogue(block, xx[i0:i0 + rows], yy)
 
     # The expansion turns inf - inf into NaN; recompute non-finite rows exactly.
     xs = np.ascontiguousarray(x, dtype=dtype)

@@ -53,3 +53,21 @@ class Conv:
 
     def peakmem_conv2d_backward(self, dtype):
         fm.conv2d_backward(self.g, self.x, self.w, padding=1)
+
+    def peakmem_max_pool2d(self, dtype):
+        fm.max_pool2d(self.x, 2)
+
+    def peakmem_max_pool2d_backward(self, dtype):
+        fm.max_pool2d_backward(self.pooled, self.argmax, self.x.shape)
+
+    def peakmem_avg_pool2d(self, dtype):
+        fm.avg_pool2d(self.x, 3, 1, 1)
+
+    def peakmem_avg_pool2d_backward(self, dtype):
+        fm.avg_pool2d_backward(self.x, self.x.shape, 3, 1, 1)
+
+    def peakmem_correlate2d(self, dtype):
+        fm.correlate2d(self.image, self.kernel, "same")
+
+    def peakmem_convolve2d(self, dtype):
+        fm.convolve2d(self.image, self.kernel, "valid")

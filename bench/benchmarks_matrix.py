@@ -60,8 +60,23 @@ class Matrix(_Base):
 
 
 class MatrixMemory(_Base):
+    def peakmem_matmul_2d(self, dtype):
+        fm.matmul(self.w, self.w)
+
     def peakmem_matmul_stacked_4x4(self, dtype):
         fm.matmul(self.stack, self.stack)
+
+    def peakmem_linear_backward_relu(self, dtype):
+        fm.linear_backward(self.y, self.x, self.w, self.y, "relu")
+
+    def peakmem_gram(self, dtype):
+        fm.gram(self.x)
+
+    def peakmem_spmv(self, dtype):
+        fm.spmv(self.A, self.B[:, 0])
+
+    def peakmem_logsumexp(self, dtype):
+        fm.logsumexp(self.x)
 
     def peakmem_linear_relu(self, dtype):
         fm.linear(self.x, self.w, self.b, "relu")

@@ -72,3 +72,13 @@ def test_warmup_command_reports_every_kernel(capsys):
 def test_unknown_command_exits():
     with pytest.raises(SystemExit):
         fastmath_main(["train"])
+
+
+def test_quickstart_example_runs(capsys):
+    import runpy
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.count("speedup") == 4

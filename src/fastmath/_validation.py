@@ -20,6 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numba import prange
+
+from ._config import jit, jit_parallel
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -144,6 +147,30 @@ def _index_array(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
+@jit
+def _first_decrease(indptr):
+    """Index of the first i with indptr[i + 1] < indptr[i], or -1."""
+    for i in range(indptr.shape[0] - 1):
+        if indptr[i + 1] < indptr[i]:
+            return i
+    return -1
+
+
+@jit_parallel
+def _index_range(indices, n_chunks, lows, highs):
+    """Per-chunk min and max of ``indices`` (one parallel pass over nnz)."""
+    n = indices.shape[0]
+    for c in prange(n_chunks):
+        lo = indices[c * n // n_chunks]
+        hi = lo
+        for p in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            v = indices[p]
+            lo = min(lo, v)
+            hi = max(hi, v)
+        lows[c] = lo
+        highs[c] = hi
+
+
 def as_csr(A, name: str) -> CSR:
     """Convert any scipy.sparse matrix/array to a validated :class:`CSR`.
 
@@ -168,7 +195,7 @@ def as_csr(A, name: str) -> CSR:
     nnz = int(indptr[-1])
     if indptr[0] != 0:
         raise ValueError(f"{name} is malformed: indptr[0] must be 0, got {indptr[0]}")
-    if n_rows and np.any(indptr[1:] < indptr[:-1]):
+    if _first_decrease(indptr) >= 0:
         raise ValueError(f"{name} is malformed: indptr must be non-decreasing")
     if indices.shape[0] < nnz or np.asarray(A.data).shape[0] < nnz:
         raise ValueError(
@@ -177,7 +204,11 @@ def as_csr(A, name: str) -> CSR:
         )
     indices = indices[:nnz]
     if nnz:
-        lo, hi = int(indices.min()), int(indices.max())
+        n_chunks = min(nnz, 64)
+        lows = np.empty(n_chunks, dtype=indices.dtype)
+        highs = np.empty(n_chunks, dtype=indices.dtype)
+        _index_range(indices, n_chunks, lows, highs)
+        lo, hi = int(lows.min()), int(highs.max())
         if lo < 0 or hi >= n_cols:
             bad = lo if lo < 0 else hi
             raise ValueError(

@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numba import prange
 
-from .._config import jit, jit_parallel
+from .._config import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from ._expm import exp_nonpos
 
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
@@ -197,9 +197,13 @@ def sqdist_direct_rows(x, y, rows, d):
 
 # --- sparse-dense products ---------------------------------------------------
 
-@jit_parallel
+@jit_parallel(fastmath=set(FASTMATH_FLAGS_ORDERED))
 def csr_spmv(indptr, indices, data, x, bounds, out):
-    """out = A @ x for CSR A; rows split by ``bounds`` (balanced by nnz)."""
+    """out = A @ x for CSR A; rows split by ``bounds`` (balanced by nnz).
+
+    Compiled without 'reassoc' so the row sum stays scalar: vectorized, it
+    becomes AVX-512 gathers, which measured 30% slower on this AMD machine.
+    """
     for c in prange(bounds.shape[0] - 1):
         for i in range(bounds[c], bounds[c + 1]):
             s = 0.0

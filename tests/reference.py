@@ -179,3 +179,63 @@ def numerical_gradient(f, arr, eps=1e-6):
         arr[idx] = old
         grad[idx] = (up - down) / (2 * eps)
     return grad
+
+
+# --- optimizers: the torch.optim update rules, transcribed step by step ------------
+
+class OptimizerReference:
+    """Plain NumPy transcription of torch.optim's documented algorithms (float64)."""
+
+    def __init__(self, kind, shape, **hp):
+        self.kind, self.hp, self.t = kind, hp, 0
+        zeros = np.zeros(shape)
+        self.state = {"buf": None, "m": zeros.copy(), "v": zeros.copy(), "vmax": zeros.copy(),
+                      "sum": np.full(shape, hp.get("initial_accumulator_value", 0.0)),
+                      "gavg": zeros.copy(), "mbuf": zeros.copy()}
+
+    def step(self, p, g):
+        hp, s = self.hp, self.state
+        self.t += 1
+        default_wd = 1e-2 if self.kind == "adamw" else 0.0  # torch's AdamW default
+        t, lr, wd = self.t, hp["lr"], hp.get("weight_decay", default_wd)
+        p, g = np.asarray(p, np.float64).copy(), np.asarray(g, np.float64)
+        if self.kind == "sgd":
+            g = g + wd * p
+            mu = hp.get("momentum", 0.0)
+            if mu:
+                s["buf"] = g.copy() if s["buf"] is None else mu * s["buf"] + (1 - hp.get("dampening", 0.0)) * g
+                g = g + mu * s["buf"] if hp.get("nesterov") else s["buf"]
+            return p - lr * g
+        if self.kind == "adagrad":
+            g = g + wd * p
+            clr = lr / (1 + (t - 1) * hp.get("lr_decay", 0.0))
+            s["sum"] = s["sum"] + g * g
+            return p - clr * g / (np.sqrt(s["sum"]) + hp.get("eps", 1e-10))
+        if self.kind == "rmsprop":
+            g = g + wd * p
+            alpha, eps = hp.get("alpha", 0.99), hp.get("eps", 1e-8)
+            s["v"] = alpha * s["v"] + (1 - alpha) * g * g
+            avg = s["v"]
+            if hp.get("centered"):
+                s["gavg"] = alpha * s["gavg"] + (1 - alpha) * g
+                avg = avg - s["gavg"] ** 2
+            avg = np.sqrt(avg) + eps
+            if hp.get("momentum", 0.0) > 0:
+                s["mbuf"] = hp["momentum"] * s["mbuf"] + g / avg
+                return p - lr * s["mbuf"]
+            return p - lr * g / avg
+        # adam / adamw
+        b1, b2 = hp.get("betas", (0.9, 0.999))
+        eps = hp.get("eps", 1e-8)
+        if self.kind == "adamw":
+            p = p * (1 - lr * wd)
+        else:
+            g = g + wd * p
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        v = s["v"]
+        if hp.get("amsgrad"):
+            s["vmax"] = np.maximum(s["vmax"], s["v"])
+            v = s["vmax"]
+        denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps
+        return p - lr / (1 - b1 ** t) * s["m"] / denom

@@ -5,6 +5,7 @@ from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv_all
 from .linalg import *  # noqa: F401,F403
 from .linalg import __all__ as _linalg_all
+from . import optim  # noqa: E402  (fastmath.optim: optimizers live in their own namespace)
 
 __version__ = "0.1.0"
 

@@ -56,8 +56,22 @@ def _conv_calls(dtype):
     }
 
 
+def _optim_calls(dtype):
+    from fastmath import optim
+
+    p = np.zeros((3, 2), dtype)
+    g = np.ones((3, 2), dtype)
+    return {
+        "SGD": lambda: optim.SGD(p, lr=0.0, momentum=0.9).step(g),
+        "Adagrad": lambda: optim.Adagrad(p, lr=0.0).step(g),
+        "RMSprop": lambda: optim.RMSprop(p, lr=0.0, centered=True).step(g),
+        "Adam": lambda: optim.Adam(p, lr=0.0, amsgrad=True).step(g),
+        "clip_grad_norm": lambda: optim.clip_grad_norm(g.copy(), 0.1),
+    }
+
+
 # One entry a family; each maps a kernel name to a call that compiles it.
-FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls}
+FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls, "optim": _optim_calls}
 
 
 def warmup(verbose: bool = False) -> dict:

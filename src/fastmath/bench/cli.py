@@ -13,7 +13,11 @@ from .. import _config
 from .timing import run_case
 
 # family name -> module with a ``cases(quick, seed)`` generator
-FAMILIES = {"conv": "fastmath.bench.conv", "matrix": "fastmath.bench.matrix"}
+FAMILIES = {
+    "conv": "fastmath.bench.conv",
+    "matrix": "fastmath.bench.matrix",
+    "optim": "fastmath.bench.optim",
+}
 
 
 def _parser() -> argparse.ArgumentParser:

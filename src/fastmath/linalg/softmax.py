@@ -71,8 +71,8 @@ def logsumexp(x, axis=-1):
     Examples
     --------
     >>> import numpy as np, fastmath as fm
-    >>> float(fm.logsumexp(np.array([1e4, 1e4])) - 1e4)  # log(2)
-    0.693147180559...
+    >>> round(float(fm.logsumexp(np.array([1e4, 1e4])) - 1e4), 9)  # log(2)
+    0.693147181
     """
     x = as_float_array(x, "x", min_ndim=1)
     rows, moved_shape, axis = _rows_along(x, axis)

@@ -12,11 +12,13 @@ import warnings
 from pathlib import Path
 
 import numba
+import numpy as np
 
 __all__ = [
     "FASTMATH_FLAGS",
     "FASTMATH_FLAGS_ORDERED",
     "get_num_threads",
+    "fixed_chunk_bounds",
     "jit",
     "jit_parallel",
     "max_threads",
@@ -110,6 +112,17 @@ def jit_parallel(*args, **kwargs):
     """:func:`jit` with ``parallel=True`` for kernels that use ``prange``."""
     kwargs["parallel"] = True
     return jit(*args, **kwargs)
+
+
+def fixed_chunk_bounds(n: int, max_chunks: int, min_chunk: int = 1):
+    """Bounds of at most ``max_chunks`` equal chunks of ``range(n)``, as int64.
+
+    Parallel reductions sum per chunk and then combine the chunks in order;
+    because the chunks do not depend on the thread count, neither does the
+    result.
+    """
+    n_chunks = max(1, min(max_chunks, n // max(1, min_chunk)))
+    return np.linspace(0, n, n_chunks + 1).astype(np.int64)
 
 
 def set_num_threads(n: int) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config import fixed_chunk_bounds
 from .._validation import as_float_array, check_shape, result_dtype
 from . import _kernels as k
 from ._geometry import conv_padding, out_size, pair
@@ -160,7 +161,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if grad_out.size == 0 or weight.size == 0:
         return grad_x, np.zeros(weight.shape, dtype=dtype), grad_bias
     # fixed chunks of images, summed in order: the same result for any thread count
-    bounds = np.linspace(0, geo.n, min(geo.n, 16) + 1).astype(np.int64)
+    bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
     parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)
     k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
                     grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow), *geo.kernel_args(),

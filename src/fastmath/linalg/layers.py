@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config import fixed_chunk_bounds
 from .._validation import as_float_array, check_choice, check_shape, result_dtype
 from . import _kernels as k
 
 __all__ = ["linear", "linear_backward"]
 
 ACTIVATIONS = {None: k.ACT_NONE, "relu": k.ACT_RELU, "sigmoid": k.ACT_SIGMOID, "tanh": k.ACT_TANH}
-
-
-def _fixed_row_chunks(n_rows: int) -> np.ndarray:
-    """Row chunk bounds that do not depend on the thread count (reproducible sums)."""
-    n_chunks = max(1, min(64, n_rows // 64))
-    return np.linspace(0, n_rows, n_chunks + 1).astype(np.int64)
 
 
 def _check_layer(x, weight, bias):
@@ -111,7 +106,7 @@ def linear_backward(grad_out, x, weight, out=None, activation=None):
     dtype = result_dtype(dtype, grad_out.dtype)
     x, weight = x.astype(dtype, copy=False), weight.astype(dtype, copy=False)
     grad_out = np.ascontiguousarray(grad_out, dtype=dtype)
-    bounds = _fixed_row_chunks(n)
+    bounds = fixed_chunk_bounds(n, max_chunks=64, min_chunk=64)
     partials = np.empty((bounds.shape[0] - 1, d_out), dtype=dtype)
     if act == k.ACT_NONE:
         grad_pre = grad_out

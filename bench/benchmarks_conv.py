@@ -3,6 +3,8 @@ import numpy as np
 
 import fastmath as fm
 
+from ._warm import warm_all
+
 DTYPES = ["float32", "float64"]
 
 
@@ -20,10 +22,7 @@ class Conv:
         self.pooled, self.argmax = fm.max_pool2d(self.x, 2)
         self.image = rng.standard_normal((512, 512)).astype(dtype)
         self.kernel = rng.standard_normal((5, 5)).astype(dtype)
-        # compile (or load from the cache) every kernel timed below, outside the timing
-        for name in dir(self):
-            if name.startswith(("time_", "peakmem_")):
-                getattr(self, name)(dtype)
+        warm_all(self, dtype)
 
     def time_conv2d(self, dtype):
         fm.conv2d(self.x, self.w, padding=1)

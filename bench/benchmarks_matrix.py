@@ -8,6 +8,8 @@ import scipy.sparse as sp
 
 import fastmath as fm
 
+from ._warm import warm_all
+
 DTYPES = ["float32", "float64"]
 
 
@@ -25,10 +27,7 @@ class _Base:
         self.A = sp.random(20_000, 5_000, density=0.005, format="csr", random_state=0, dtype=dtype)
         self.B = rng.standard_normal((5_000, 64)).astype(dtype)
         self.y = fm.linear(self.x, self.w, self.b, "relu")
-        # compile (or load from the cache) every kernel timed below, outside the timing
-        for name in dir(self):
-            if name.startswith(("time_", "peakmem_")):
-                getattr(self, name)(dtype)
+        warm_all(self, dtype)
 
 
 class Matrix(_Base):

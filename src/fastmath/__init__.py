@@ -18,3 +18,15 @@ __all__ = [
     *_conv_all,
     *_linalg_all,
 ]
+
+
+_LAZY_SUBMODULES = ("linear_model",)
+
+
+def __getattr__(name):
+    """Import the scikit-learn-based namespaces on first use (keeps ``import fastmath`` light)."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

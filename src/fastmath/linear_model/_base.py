@@ -1,0 +1,199 @@
+"""What SGDClassifier and SGDRegressor share: parameter checks, data
+preparation and the call into the compiled fit."""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _config
+from .._validation import as_csr, check_choice
+from . import _kernels as K
+
+MAX_INT = np.iinfo(np.int32).max
+SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's damping of the intercept on sparse data
+
+LOSS_CODES = {
+    "hinge": (K.HINGE, 1.0),
+    "perceptron": (K.HINGE, 0.0),
+    "log_loss": (K.LOG, 0.0),
+    "modified_huber": (K.MODIFIED_HUBER, 0.0),
+    "squared_hinge": (K.SQUARED_HINGE, 1.0),
+    "squared_error": (K.SQUARED_ERROR, 0.0),
+    "huber": (K.HUBER, None),  # None: the ``epsilon`` parameter
+    "epsilon_insensitive": (K.EPSILON_INSENSITIVE, None),
+    "squared_epsilon_insensitive": (K.SQUARED_EPSILON_INSENSITIVE, None),
+}
+REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
+PENALTIES = {None: K.PENALTY_NONE, "l2": K.PENALTY_L2, "l1": K.PENALTY_L1,
+             "elasticnet": K.PENALTY_ELASTICNET}
+LEARNING_RATES = {"constant": K.LR_CONSTANT, "optimal": K.LR_OPTIMAL,
+                  "invscaling": K.LR_INVSCALING, "adaptive": K.LR_ADAPTIVE}
+
+
+class BaseSGD(BaseEstimator):
+    """Parameters, validation and the compiled fit shared by the SGD estimators."""
+
+    _losses: tuple = ()
+
+    # --- parameters -------------------------------------------------------
+    def _check_params(self) -> None:
+        check_choice(self.loss, self._losses, "loss")
+        check_choice(self.penalty, tuple(PENALTIES), "penalty")
+        check_choice(self.learning_rate, tuple(LEARNING_RATES), "learning_rate")
+        check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
+        check_scalar(self.l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
+        check_scalar(self.epsilon, "epsilon", numbers.Real, min_val=0.0)
+        check_scalar(self.eta0, "eta0", numbers.Real, min_val=0.0)
+        check_scalar(self.power_t, "power_t", numbers.Real)
+        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
+        if self.tol is not None:
+            check_scalar(self.tol, "tol", numbers.Real)
+        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
+        check_scalar(self.validation_fraction, "validation_fraction", numbers.Real,
+                     min_val=0.0, max_val=1.0, include_boundaries="neither")
+        if not isinstance(self.average, (bool, np.bool_)):
+            check_scalar(self.average, "average", numbers.Integral, min_val=0)
+        if self.learning_rate != "optimal" and self.eta0 <= 0.0:
+            raise ValueError(f"eta0 must be > 0 with learning_rate={self.learning_rate!r}, "
+                             f"got {self.eta0}")
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError("alpha must be > 0 with learning_rate='optimal' "
+                             "(the schedule is 1 / (alpha * (t0 + t)))")
+
+    def _settings(self, dtype, sparse: bool, max_iter: int, early_stopping: bool) -> K.SGDSettings:
+        code, param = LOSS_CODES[self.loss]
+        return K.SGDSettings(
+            loss=code, loss_param=float(self.epsilon if param is None else param),
+            penalty=PENALTIES[self.penalty], alpha=float(self.alpha),
+            l1_ratio=float(self.l1_ratio), learning_rate=LEARNING_RATES[self.learning_rate],
+            eta0=float(self.eta0), power_t=float(self.power_t),
+            fit_intercept=bool(self.fit_intercept),
+            intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
+            max_iter=int(max_iter), tol=-np.inf if self.tol is None else float(self.tol),
+            n_iter_no_change=int(self.n_iter_no_change), early_stopping=bool(early_stopping),
+            shuffle=bool(self.shuffle), average=int(self.average),
+            classifier=is_classifier(self),
+            wscale_floor=1e-6 if dtype == np.float32 else 1e-9,
+        )
+
+    # --- data ---------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset: bool):
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
+                             order="C", reset=reset, y_numeric=False, multi_output=False)
+        return X, y
+
+    def _validate_X(self, X):
+        check_is_fitted(self, "coef_")
+        return validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                             reset=False)
+
+    @staticmethod
+    def _sample_weight(sample_weight, n: int) -> np.ndarray:
+        if sample_weight is None:
+            return np.ones(n)
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        if sw.ndim == 0:
+            return np.full(n, float(sw))
+        if sw.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
+        if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError("sample_weight must be finite and non-negative")
+        return np.ascontiguousarray(sw)
+
+    @staticmethod
+    def _kernel_rows(X):
+        """Dense X or the validated CSR arrays, in the form the kernel takes."""
+        dtype = X.dtype
+        if sp.issparse(X):
+            csr = as_csr(X, "X")
+            return (np.zeros((0, 0), dtype), csr.indptr.astype(np.int64, copy=False),
+                    csr.indices.astype(np.int64, copy=False), csr.data.astype(dtype, copy=False),
+                    True)
+        return (np.ascontiguousarray(X), np.zeros(1, np.int64), np.zeros(0, np.int64),
+                np.zeros(0, dtype), False)
+
+    def _split(self, y, n: int, early_stopping: bool, random_state):
+        """Training and validation row indices (validation only with early stopping)."""
+        all_rows = np.arange(n, dtype=np.int64)
+        if not early_stopping:
+            return all_rows, np.zeros(0, np.int64)
+        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+        splitter = StratifiedShuffleSplit if is_classifier(self) else ShuffleSplit
+        cv = splitter(test_size=self.validation_fraction, random_state=random_state)
+        try:
+            train, val = next(cv.split(np.zeros((n, 1)), y))
+        except ValueError as exc:
+            raise ValueError(f"the validation split (validation_fraction="
+                             f"{self.validation_fraction}) of {n} samples failed: {exc}") from exc
+        if val.shape[0] == 0 or train.shape[0] == 0:
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves an empty "
+                             f"training or validation set with {n} samples")
+        return np.sort(train).astype(np.int64), np.sort(val).astype(np.int64)
+
+    # --- the compiled fit -------------------------------------------------------
+    def _run(self, X, y_codes, sw, positives, coef, intercept, avg_coef, avg_intercept,
+             weights_pos, weights_neg, max_iter, early_stopping, random_state, n_threads):
+        """Fit every sub-problem in place; returns (n_iter, t_end) or raises on divergence."""
+        Xd, indptr, indices, data, sparse = self._kernel_rows(X)
+        train, val = self._split(y_codes, X.shape[0], early_stopping, random_state)
+        seeds = random_state.randint(MAX_INT, size=len(positives)).astype(np.uint64)
+        settings = self._settings(X.dtype, sparse, max_iter, early_stopping)
+        k = len(positives)
+        n_iter = np.zeros(k, np.int64)
+        status = np.zeros(k, np.int64)
+        t_end = np.zeros(k, np.float64)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(n_threads, k, _config.max_threads())))
+        try:
+            K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
+                       np.asarray(positives, np.int64), train, val, coef, intercept, avg_coef,
+                       avg_intercept, seeds, settings, float(self.t_), 
+                       np.asarray(weights_pos, np.float64), np.asarray(weights_neg, np.float64),
+                       n_iter, status, t_end)
+        finally:
+            numba.set_num_threads(previous)
+        if np.any(status == K.DIVERGED):
+            bad = int(np.argmax(status == K.DIVERGED))
+            raise ValueError(
+                f"SGD diverged (the weights became NaN or infinite) during epoch "
+                f"{int(n_iter[bad])}; the model was left unchanged. Use a smaller learning rate "
+                f"(eta0, or a larger alpha with learning_rate='optimal'), or scale the features "
+                f"(e.g. sklearn.preprocessing.StandardScaler).")
+        n = int(n_iter.max())
+        if self.tol is not None and n == max_iter and max_iter > 1:
+            warnings.warn("Maximum number of iteration reached before convergence. Consider "
+                          "increasing max_iter to improve the fit.", ConvergenceWarning,
+                          stacklevel=3)
+        return n
+
+    def _threads(self) -> int:
+        n_jobs = getattr(self, "n_jobs", None)
+        if n_jobs is None:
+            return _config.get_num_threads()
+        if n_jobs < 0:
+            return max(1, _config.max_threads() + 1 + n_jobs)
+        return max(1, int(n_jobs))
+
+    def _store(self, coef, intercept, avg_coef, avg_intercept, n_iter, n_samples):
+        """Set the fitted attributes (only after a successful fit)."""
+        self._standard_coef, self._standard_intercept = coef, intercept
+        self._average_coef, self._average_intercept = avg_coef, avg_intercept
+        self.t_ += n_iter * n_samples
+        self.n_iter_ = n_iter
+        use_average = self.average > 0 and self.average <= self.t_ - 1
+        self.coef_ = avg_coef if use_average else coef
+        self.intercept_ = (avg_intercept if use_average else intercept).astype(coef.dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,515 @@
+"""Compiled SGD training for linear models: whole fits run in one call.
+
+The update rules are scikit-learn's plain SGD (``_plain_sgd``): the weight
+vector is stored as ``wscale * w`` so that L2 shrinkage costs O(1) per sample,
+and the L1 part of the penalty is the cumulative penalty of Tsuruoka, Tsujii
+and Ananiadou (2009), applied to the features of the current sample only, so
+each sample costs O(nnz) for sparse rows. Dense and CSR rows share one kernel;
+the ``sparse`` flag picks the row accessors.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import prange
+
+from .._config import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
+from .._prefetch import prefetch
+
+# Loss codes. The perceptron is the hinge loss with threshold 0.
+HINGE, LOG, MODIFIED_HUBER, SQUARED_HINGE = 0, 1, 2, 3
+SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, SQUARED_EPSILON_INSENSITIVE = 4, 5, 6, 7
+# Penalty codes and learning-rate schedules.
+PENALTY_NONE, PENALTY_L2, PENALTY_L1, PENALTY_ELASTICNET = 0, 1, 2, 3
+LR_CONSTANT, LR_OPTIMAL, LR_INVSCALING, LR_ADAPTIVE = 0, 1, 2, 3
+# Status of a fit.
+OK, DIVERGED = 0, 1
+
+MAX_DLOSS = 1e12
+
+
+class SGDSettings(NamedTuple):
+    """Scalars shared by every sub-problem of one fit (a numba named tuple)."""
+
+    loss: int
+    loss_param: float  # hinge threshold, or epsilon of the huber/insensitive losses
+    penalty: int
+    alpha: float
+    l1_ratio: float
+    learning_rate: int
+    eta0: float
+    power_t: float
+    fit_intercept: bool
+    intercept_decay: float
+    max_iter: int
+    tol: float  # -inf: run max_iter epochs
+    n_iter_no_change: int
+    early_stopping: bool
+    shuffle: bool
+    average: int  # 0: off; otherwise averaging starts at sample number ``average``
+    classifier: bool  # validation score: accuracy (True) or R^2 (False)
+    wscale_floor: float  # fold wscale into w below this (1e-9 float64, 1e-6 float32)
+
+
+@jit
+def loss_value(code, param, y, p):
+    """Loss of prediction ``p`` for target ``y`` (scikit-learn's definitions)."""
+    if code == HINGE:
+        z = p * y
+        return param - z if z <= param else 0.0
+    if code == LOG:
+        z = p * y
+        if z > 18.0:
+            return np.exp(-z)
+        if z < -18.0:
+            return -z
+        return np.log1p(np.exp(-z))
+    if code == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    if code == SQUARED_HINGE:
+        z = param - p * y
+        return z * z if z > 0.0 else 0.0
+    if code == SQUARED_ERROR:
+        return 0.5 * (p - y) * (p - y)
+    if code == HUBER:
+        r = abs(p - y)
+        return 0.5 * r * r if r <= param else param * r - 0.5 * param * param
+    r = max(0.0, abs(y - p) - param)
+    return r if code == EPSILON_INSENSITIVE else r * r
+
+
+@jit
+def loss_gradient(code, param, y, p):
+    """Derivative of :func:`loss_value` with respect to ``p``."""
+    if code == HINGE:
+        return -y if p * y <= param else 0.0
+    if code == LOG:
+        z = p * y
+        if z > 18.0:
+            return -y * np.exp(-z)
+        if z < -18.0:
+            return -y
+        return -y / (np.exp(z) + 1.0)
+    if code == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return -2.0 * (1.0 - z) * y
+        return -4.0 * y
+    if code == SQUARED_HINGE:
+        z = param - p * y
+        return -2.0 * y * z if z > 0.0 else 0.0
+    if code == SQUARED_ERROR:
+        return p - y
+    if code == HUBER:
+        r = p - y
+        if abs(r) <= param:
+            return r
+        return param if r > 0.0 else -param
+    z = y - p
+    if code == EPSILON_INSENSITIVE:
+        if z > param:
+            return -1.0
+        return 1.0 if -z > param else 0.0
+    if z > param:
+        return -2.0 * (z - param)
+    return 2.0 * (-z - param) if z < -param else 0.0
+
+
+# --- seeded shuffling (splitmix64: deterministic, independent of threads) ---
+
+@jit
+def _next_random(state):
+    """Advance ``state[0]`` and return a uniform float in [0, 1)."""
+    state[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def shuffle_inplace(order, state):
+    """Fisher-Yates shuffle of ``order`` driven by :func:`_next_random`."""
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = min(i, np.int64(_next_random(state) * (i + 1)))
+        order[i], order[j] = order[j], order[i]
+
+
+# --- row accessors: dense rows vectorize, sparse rows gather (kept ordered:
+# AVX-512 gathers are slower than scalar loads on the CPUs we measured) ---
+
+@jit
+def _dense_dot(w, X, i):
+    row = X[i]  # a 1-D C-contiguous view: the loop vectorizes
+    s = w.dtype.type(0.0)
+    for j in range(row.shape[0]):
+        s += w[j] * row[j]
+    return s
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _sparse_dot(w, indptr, indices, data, i):
+    s = w.dtype.type(0.0)
+    for k in range(indptr[i], indptr[i + 1]):
+        s += w[indices[k]] * data[k]
+    return s
+
+
+@jit
+def _dense_axpy(w, X, i, c, track):
+    """w += c * X[i]; with ``track``, return the change of sum(w**2) and sum|w|."""
+    row = X[i]
+    dsq = 0.0
+    dl1 = 0.0
+    if track:
+        for j in range(row.shape[0]):
+            old = w[j]
+            new = old + c * row[j]
+            w[j] = new
+            dsq += np.float64(new * new - old * old)
+            dl1 += np.float64(abs(new) - abs(old))
+    else:
+        for j in range(row.shape[0]):
+            w[j] += c * row[j]
+    return dsq, dl1
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _sparse_axpy(w, indptr, indices, data, i, c, track):
+    dsq = 0.0
+    dl1 = 0.0
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        old = w[j]
+        new = old + c * data[k]
+        w[j] = new
+        if track:
+            dsq += np.float64(new * new - old * old)
+            dl1 += np.float64(abs(new) - abs(old))
+    return dsq, dl1
+
+
+@jit
+def _truncate(z, qj, u, inv_wscale):
+    """Tsuruoka's clipped step of one raw weight ``z`` towards zero."""
+    pos = max(0.0, z - (u + qj) * inv_wscale)
+    neg = min(0.0, z + (u - qj) * inv_wscale)
+    return pos if z > 0.0 else (neg if z < 0.0 else z)
+
+
+@jit
+def _l1_dense(w, q, aw, u, wscale, inv_wscale, average_a, track):
+    """Cumulative L1 penalty on every feature (dense rows): branch-free loops."""
+    dsq = 0.0
+    dl1 = 0.0
+    if track or average_a != 0.0:
+        for j in range(w.shape[0]):
+            z = w[j]
+            new = _truncate(z, q[j], u, inv_wscale)
+            w[j] = new
+            q[j] += wscale * (new - z)
+            aw[j] -= average_a * (new - z)  # keep the running average unchanged
+            dsq += np.float64(new * new - z * z)
+            dl1 += np.float64(abs(new) - abs(z))
+    else:
+        for j in range(w.shape[0]):
+            z = w[j]
+            new = _truncate(z, q[j], u, inv_wscale)
+            w[j] = new
+            q[j] += wscale * (new - z)
+    return dsq, dl1
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _l1_sparse(w, q, aw, indptr, indices, i, u, wscale, inv_wscale, average_a):
+    """Cumulative L1 penalty on the features of sparse row ``i``."""
+    dsq = 0.0
+    dl1 = 0.0
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        z = w[j]
+        new = _truncate(z, q[j], u, inv_wscale)
+        w[j] = new
+        q[j] += wscale * (new - z)
+        if average_a != 0.0:
+            aw[j] -= average_a * (new - z)
+        dsq += np.float64(new * new - z * z)
+        dl1 += np.float64(abs(new) - abs(z))
+    return dsq, dl1
+
+
+@jit
+def _l1_penalty(w, q, aw, indptr, indices, sparse, i, u, wscale, average_a, track):
+    """Apply the cumulative penalty ``u`` to the features of row ``i``."""
+    T = w.dtype.type
+    if sparse:
+        return _l1_sparse(w, q, aw, indptr, indices, i, T(u), T(wscale), T(1.0 / wscale),
+                          T(average_a))
+    return _l1_dense(w, q, aw, T(u), T(wscale), T(1.0 / wscale), T(average_a), track)
+
+
+@jit
+def _prefetch_rows(X, indptr, indices, data, sparse, y, sw, order, ii):
+    """Ask for the rows a few steps ahead in ``order`` (shuffled rows miss the cache)."""
+    n = order.shape[0]
+    ahead = 8 if sparse else 4
+    if ii + 2 * ahead < n:
+        later = order[ii + 2 * ahead]
+        prefetch(y, later)
+        prefetch(sw, later)
+        if sparse:
+            prefetch(indptr, later)
+    if ii + ahead < n:
+        nxt = order[ii + ahead]
+        if sparse:
+            start = indptr[nxt]
+            stop = indptr[nxt + 1]
+            for k in range(start, stop, max(1, 64 // indices.itemsize)):
+                prefetch(indices, k)
+            for k in range(start, stop, max(1, 64 // data.itemsize)):
+                prefetch(data, k)
+        else:
+            d = X.shape[1]
+            for off in range(0, d, max(1, 64 // X.itemsize)):
+                prefetch(X, nxt * d + off)
+
+
+@jit
+def _add_average(aw, X, indptr, indices, data, sparse, i, c_over_wscale, average_a):
+    """The lazy running average of Xu (2011), as scikit-learn's ``add_average``."""
+    g = aw.dtype.type(-average_a * c_over_wscale)
+    if sparse:
+        for k in range(indptr[i], indptr[i + 1]):
+            aw[indices[k]] += g * data[k]
+    else:
+        row = X[i]
+        for j in range(row.shape[0]):
+            aw[j] += g * row[j]
+
+
+@jit
+def _validation_score(w, b, X, indptr, indices, data, sparse, y, sw, positive, val, classifier):
+    """Weighted accuracy (classifier) or R^2 (regressor) on the held-out rows."""
+    total = 0.0
+    hits = 0.0
+    y_mean = 0.0
+    for ii in range(val.shape[0]):
+        i = val[ii]
+        total += sw[i]
+        y_mean += sw[i] * _target(y, i, positive)
+    if total == 0.0:
+        return 0.0
+    y_mean /= total
+    ss_res = 0.0
+    ss_tot = 0.0
+    for ii in range(val.shape[0]):
+        i = val[ii]
+        if sparse:
+            p = _sparse_dot(w, indptr, indices, data, i) + b
+        else:
+            p = _dense_dot(w, X, i) + b
+        yi = _target(y, i, positive)
+        if classifier:
+            if (p > 0.0) == (yi > 0.0):
+                hits += sw[i]
+        else:
+            ss_res += sw[i] * (yi - p) * (yi - p)
+            ss_tot += sw[i] * (yi - y_mean) * (yi - y_mean)
+    if classifier:
+        return hits / total
+    if ss_tot == 0.0:
+        return 1.0 if ss_res == 0.0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+@jit
+def _target(y, i, positive):
+    """+1/-1 for one-vs-rest class ``positive`` (y holds class codes), else y[i]."""
+    if positive < 0:
+        return np.float64(y[i])
+    return 1.0 if y[i] == positive else -1.0
+
+
+@jit
+def _norms(w):
+    sq = 0.0
+    l1 = 0.0
+    for j in range(w.shape[0]):
+        sq += np.float64(w[j]) * np.float64(w[j])
+        l1 += abs(np.float64(w[j]))
+    return sq, l1
+
+
+@jit
+def _all_finite(w, b):
+    if not np.isfinite(b):
+        return False
+    for j in range(w.shape[0]):
+        if not np.isfinite(w[j]):
+            return False
+    return True
+
+
+@jit
+def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
+            w, b_out, aw, ab_out, seed, s, t0, weight_pos, weight_neg):
+    """Train one binary (``positive >= 0``) or regression problem in place.
+
+    ``w``/``b_out[0]`` hold the initial and then the fitted weights and
+    intercept; ``aw``/``ab_out[0]`` the averaged ones. Returns
+    ``(n_iter, status, t)`` where ``t`` is the sample counter after the fit.
+    """
+    n_train = train.shape[0]
+    order = train.copy()
+    state = np.full(1, seed, dtype=np.uint64)
+    q = np.zeros(w.shape[0] if s.penalty >= PENALTY_L1 else 0, dtype=w.dtype)
+    l1_ratio = s.l1_ratio
+    if s.penalty == PENALTY_L2:
+        l1_ratio = 0.0
+    elif s.penalty == PENALTY_L1:
+        l1_ratio = 1.0
+    alpha = s.alpha
+    track = s.tol > -np.inf and not s.early_stopping  # the objective needs the norms
+    optimal_init = 0.0
+    if s.learning_rate == LR_OPTIMAL:
+        typw = np.sqrt(1.0 / np.sqrt(alpha))
+        initial_eta0 = typw / max(1.0, loss_gradient(s.loss, s.loss_param, 1.0, -typw))
+        optimal_init = 1.0 / (initial_eta0 * alpha)
+    eta = s.eta0
+    b = np.float64(b_out[0])
+    avg_b = np.float64(ab_out[0])
+    wscale = 1.0
+    average_a = 0.0
+    average_b = 1.0
+    u = 0.0
+    t = t0
+    best_objective = np.inf
+    best_score = -np.inf
+    no_improvement = 0
+    n_iter = 0
+    status = OK
+    for epoch in range(s.max_iter):
+        if s.shuffle:
+            shuffle_inplace(order, state)
+        sq_raw, l1_raw = _norms(w) if track else (0.0, 0.0)
+        objective = 0.0
+        for ii in range(n_train):
+            i = order[ii]
+            _prefetch_rows(X, indptr, indices, data, sparse, y, sw, order, ii)
+            if sparse:
+                p = np.float64(_sparse_dot(w, indptr, indices, data, i)) * wscale + b
+            else:
+                p = np.float64(_dense_dot(w, X, i)) * wscale + b
+            if s.learning_rate == LR_OPTIMAL:
+                eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+            elif s.learning_rate == LR_INVSCALING:
+                eta = s.eta0 / t ** s.power_t
+            yi = _target(y, i, positive)
+            if track:
+                objective += loss_value(s.loss, s.loss_param, yi, p)
+                if s.penalty != PENALTY_NONE:
+                    objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_raw
+                                          + l1_ratio * wscale * l1_raw)
+            dloss = loss_gradient(s.loss, s.loss_param, yi, p)
+            dloss = min(MAX_DLOSS, max(-MAX_DLOSS, dloss))
+            class_weight = weight_pos if yi > 0.0 else weight_neg
+            update = -eta * dloss * class_weight * sw[i]
+            if s.penalty == PENALTY_L2 or s.penalty == PENALTY_ELASTICNET:
+                wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+                if wscale < s.wscale_floor:  # fold the scale into w
+                    if s.average > 0:
+                        for j in range(w.shape[0]):
+                            aw[j] = (aw[j] + average_a * w[j]) / average_b
+                        average_a = 0.0
+                        average_b = 1.0
+                    for j in range(w.shape[0]):
+                        w[j] *= wscale
+                    sq_raw *= wscale * wscale
+                    l1_raw *= wscale
+                    wscale = 1.0
+            if update != 0.0:
+                c = w.dtype.type(update / wscale)
+                if sparse:
+                    dsq, dl1 = _sparse_axpy(w, indptr, indices, data, i, c, track)
+                else:
+                    dsq, dl1 = _dense_axpy(w, X, i, c, track)
+                sq_raw += dsq
+                l1_raw += dl1
+                if s.fit_intercept:
+                    b += update * s.intercept_decay
+            if 0 < s.average <= t:
+                n_avg = t - s.average + 1.0
+                _add_average(aw, X, indptr, indices, data, sparse, i, update / wscale, average_a)
+                if n_avg > 1.0:
+                    average_b /= 1.0 - 1.0 / n_avg
+                average_a += average_b * wscale / n_avg
+                avg_b += (b - avg_b) / n_avg
+            if s.penalty >= PENALTY_L1:
+                u += l1_ratio * eta * alpha
+                dsq, dl1 = _l1_penalty(w, q, aw, indptr, indices, sparse, i, u, wscale,
+                                       average_a, track)
+                sq_raw += dsq
+                l1_raw += dl1
+            t += 1.0
+        n_iter = epoch + 1
+        if not _all_finite(w, b):
+            status = DIVERGED
+            break
+        if s.early_stopping:
+            for j in range(w.shape[0]):  # the score wants the true weights
+                w[j] *= wscale
+            if s.average > 0:
+                for j in range(w.shape[0]):
+                    aw[j] = (aw[j] + average_a * w[j] / wscale) / average_b
+                average_a = 0.0
+                average_b = 1.0
+            wscale = 1.0
+            score = _validation_score(w, b, X, indptr, indices, data, sparse, y, sw, positive,
+                                      val, s.classifier)
+            if s.tol > -np.inf and score < best_score + s.tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            best_score = max(best_score, score)
+        else:
+            objective /= max(1, n_train)
+            if s.tol > -np.inf and objective > best_objective - s.tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            best_objective = min(best_objective, objective)
+        if no_improvement >= s.n_iter_no_change:
+            if s.learning_rate == LR_ADAPTIVE and eta > 1e-6:
+                eta /= 5.0
+                no_improvement = 0
+            else:
+                break
+    if s.average > 0:
+        for j in range(w.shape[0]):
+            aw[j] = (aw[j] + average_a * w[j]) / average_b
+    for j in range(w.shape[0]):
+        w[j] *= wscale
+    b_out[0] = b
+    ab_out[0] = avg_b
+    return n_iter, status, t
+
+
+@jit_parallel
+def fit_many(X, indptr, indices, data, sparse, y, sw, positives, train, val,
+             coef, intercept, avg_coef, avg_intercept, seeds, s, t0, weights_pos, weights_neg,
+             n_iter, status, t_end):
+    """:func:`fit_one` for each row of ``coef``, the problems spread over the threads."""
+    for k in prange(positives.shape[0]):
+        n_iter[k], status[k], t_end[k] = fit_one(
+            X, indptr, indices, data, sparse, y, sw, positives[k], train, val,
+            coef[k], intercept[k:k + 1], avg_coef[k], avg_intercept[k:k + 1], seeds[k], s, t0,
+            weights_pos[k], weights_neg[k])

@@ -1,0 +1,15 @@
+"""Linear scores ``X @ coef.T + intercept`` for dense and sparse X."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def linear_decision(X, coef, intercept) -> np.ndarray:
+    """Scores of shape (n_samples, n_targets), in the dtype of ``coef``."""
+    coef = np.atleast_2d(coef)
+    if sp.issparse(X):
+        scores = np.asarray(X @ coef.T)
+    else:
+        scores = np.asarray(X, dtype=coef.dtype) @ coef.T
+    return scores + np.asarray(intercept, dtype=scores.dtype)

@@ -239,3 +239,90 @@ class OptimizerReference:
             v = s["vmax"]
         denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps
         return p - lr / (1 - b1 ** t) * s["m"] / denom
+
+
+def sgd_loss_gradient(loss, y, p, epsilon=0.1):
+    """d loss / d p for the SGD losses (scikit-learn's definitions, y in {-1, +1} for classifiers)."""
+    z = p * y
+    if loss in ("hinge", "perceptron"):
+        threshold = 1.0 if loss == "hinge" else 0.0
+        return -y if z <= threshold else 0.0
+    if loss == "log_loss":
+        return -y / (np.exp(z) + 1.0)
+    if loss == "modified_huber":
+        return 0.0 if z >= 1 else (-2.0 * (1.0 - z) * y if z >= -1 else -4.0 * y)
+    if loss == "squared_hinge":
+        return -2.0 * y * (1.0 - z) if 1.0 - z > 0 else 0.0
+    r = p - y
+    if loss == "squared_error":
+        return r
+    if loss == "huber":
+        return r if abs(r) <= epsilon else epsilon * np.sign(r)
+    if loss == "epsilon_insensitive":
+        return 0.0 if abs(r) <= epsilon else np.sign(r)
+    if loss == "squared_epsilon_insensitive":
+        return 0.0 if abs(r) <= epsilon else 2.0 * (r - epsilon * np.sign(r))
+    raise ValueError(loss)
+
+
+def sgd_epochs(X, y, *, loss, penalty="l2", alpha=1e-4, l1_ratio=0.15, learning_rate="optimal",
+               eta0=0.01, power_t=0.5, epochs=1, fit_intercept=True, epsilon=0.1, average=0,
+               intercept_decay=1.0, sample_weight=None, weight_pos=1.0, weight_neg=1.0):
+    """Textbook SGD over the rows in their given order, on the true weights.
+
+    L2 shrinks ``w`` explicitly; L1 is Tsuruoka et al.'s cumulative penalty on
+    the features of the current row (all features for a dense X, the stored
+    ones for a sparse X); the averaged weights are the plain running mean of
+    the iterates from sample ``average`` on. Returns (w, b, avg_w, avg_b).
+    """
+    import scipy.sparse as sp
+
+    sparse = sp.issparse(X)
+    X = X.tocsr() if sparse else np.asarray(X, np.float64)
+    n, d = X.shape
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    w, b = np.zeros(d), 0.0
+    avg_w, avg_b = np.zeros(d), 0.0
+    q, u = np.zeros(d), 0.0
+    t = 1.0
+    if learning_rate == "optimal":
+        typw = np.sqrt(1.0 / np.sqrt(alpha))
+        eta_first = typw / max(1.0, sgd_loss_gradient(loss, 1.0, -typw, epsilon))
+        t_init = 1.0 / (eta_first * alpha)
+    for _ in range(epochs):
+        for i in range(n):
+            if sparse:
+                cols = X.indices[X.indptr[i]:X.indptr[i + 1]]
+                vals = X.data[X.indptr[i]:X.indptr[i + 1]]
+            else:
+                cols, vals = np.arange(d), X[i]
+            p = float(w[cols] @ vals) + b
+            if learning_rate == "optimal":
+                eta = 1.0 / (alpha * (t_init + t - 1.0))
+            elif learning_rate == "invscaling":
+                eta = eta0 / t ** power_t
+            else:
+                eta = eta0
+            cw = weight_pos if y[i] > 0 else weight_neg
+            update = -eta * sgd_loss_gradient(loss, y[i], p, epsilon) * cw * sw[i]
+            if penalty in ("l2", "elasticnet"):
+                w *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+            w[cols] += update * vals
+            if fit_intercept:
+                b += update * intercept_decay
+            if 0 < average <= t:
+                k = t - average + 1.0
+                avg_w += (w - avg_w) / k
+                avg_b += (b - avg_b) / k
+            if penalty in ("l1", "elasticnet"):
+                u += l1_ratio * eta * alpha
+                for j in cols:
+                    z = w[j]
+                    if z > 0:
+                        w[j] = max(0.0, z - (u + q[j]))
+                    elif z < 0:
+                        w[j] = min(0.0, z + (u - q[j]))
+                    q[j] += w[j] - z
+            t += 1.0
+    return w, b, avg_w, avg_b

@@ -106,6 +106,8 @@ class BaseSGD(BaseEstimator):
             raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
         if not np.all(np.isfinite(sw)) or np.any(sw < 0):
             raise ValueError("sample_weight must be finite and non-negative")
+        if n and not np.any(sw > 0):
+            raise ValueError("sample_weight must have at least one positive entry; all are zero")
         return np.ascontiguousarray(sw)
 
     @staticmethod

@@ -420,7 +420,10 @@ def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
                     objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_raw
                                           + l1_ratio * wscale * l1_raw)
             dloss = loss_gradient(s.loss, s.loss_param, yi, p)
-            dloss = min(MAX_DLOSS, max(-MAX_DLOSS, dloss))
+            if dloss < -MAX_DLOSS:  # comparisons, not min/max: NaN must propagate
+                dloss = -MAX_DLOSS
+            elif dloss > MAX_DLOSS:
+                dloss = MAX_DLOSS
             class_weight = weight_pos if yi > 0.0 else weight_neg
             update = -eta * dloss * class_weight * sw[i]
             if s.penalty == PENALTY_L2 or s.penalty == PENALTY_ELASTICNET:

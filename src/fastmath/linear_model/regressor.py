@@ -137,10 +137,6 @@ n_iter_no_change, warm_start, average
         self._store(coef[0], intercept, avg_coef[0], avg_intercept, n_iter, n)
         return self
 
-    def decision_function(self, X):
-        """Predicted values (same as :meth:`predict`)."""
-        return linear_decision(self._validate_X(X), self.coef_, self.intercept_)[:, 0]
-
     def predict(self, X):
         """Predicted target of each row."""
-        return self.decision_function(X)
+        return linear_decision(self._validate_X(X), self.coef_, self.intercept_)[:, 0]

@@ -56,7 +56,7 @@ def test_warmup_compiles_every_public_kernel():
     for name in ("matmul", "linear", "linear_backward", "gram", "pairwise_sqdist",
                  "softmax", "logsumexp", "spmv[int32]", "spmm[int64]", "conv2d", "conv2d_backward",
                  "max_pool2d", "avg_pool2d", "correlate2d", "SGD", "Adagrad", "RMSprop", "Adam",
-                 "clip_grad_norm"):
+                 "clip_grad_norm", "SGDClassifier"):
         for dtype in ("float32", "float64"):
             assert f"{name}[{dtype}]" in report
     assert report["total"] >= 0

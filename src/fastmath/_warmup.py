@@ -67,7 +67,16 @@ def _optim_calls(dtype):
         "RMSprop": lambda: optim.RMSprop(p, lr=0.0, centered=True).step(g),
         "Adam": lambda: optim.Adam(p, lr=0.0, amsgrad=True).step(g),
         "clip_grad_norm": lambda: optim.clip_grad_norm(g.copy(), 0.1),
+        "SGDClassifier": lambda: _sgd_fits(dtype),
     }
+
+
+def _sgd_fits(dtype):
+    """One SGD fit compiles the whole trainer (dense and sparse share it)."""
+    from fastmath.linear_model import SGDClassifier
+
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype)
+    return SGDClassifier(max_iter=1, tol=None).fit(X, [0, 1, 2])
 
 
 # One entry a family; each maps a kernel name to a call that compiles it.

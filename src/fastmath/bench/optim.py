@@ -55,7 +55,50 @@ def _adam(rng, n):
         yield case
 
 
+def _sgd_case(kernel, label, X, y, target, n_jobs=None, **params):
+    from sklearn import linear_model as sk
+
+    from fastmath.linear_model import SGDClassifier
+
+    params = dict(max_iter=5, tol=None, random_state=0, **params)
+    ours = SGDClassifier(n_jobs=n_jobs, **params)
+    theirs = sk.SGDClassifier(n_jobs=n_jobs, **params)
+    return Case(FAMILY, kernel, label, X.dtype.name, lambda: ours.fit(X, y),
+                {"sklearn": lambda: theirs.fit(X, y)}, target, "sklearn")
+
+
+def _sgd_dense(rng, n, d):
+    X = rng.standard_normal((n, d))
+    y = (X @ rng.standard_normal(d) + rng.standard_normal(n) > 0).astype(np.int64)
+    for penalty, target in (("l2", 3.0), ("l1", 5.0), ("elasticnet", 5.0)):
+        yield _sgd_case("SGDClassifier", f"log_loss {penalty}, {n:,}x{d}, 5 epochs", X, y,
+                        target, loss="log_loss", penalty=penalty)
+
+
+def _sgd_sparse(rng, n, d, nnz_per_row):
+    import scipy.sparse as sp
+
+    nnz = n * nnz_per_row
+    X = sp.csr_matrix((rng.random(nnz), rng.integers(0, d, nnz),
+                       np.arange(0, nnz + 1, nnz_per_row)), shape=(n, d))
+    X.sum_duplicates()
+    y = (X @ rng.standard_normal(d) > 0).astype(np.int64)
+    yield _sgd_case("SGDClassifier", f"hinge l2, CSR {n:,}x{d:,} ({nnz_per_row} nnz/row), "
+                    "5 epochs", X, y, 2.0, loss="hinge")
+
+
+def _sgd_ovr(rng, n, d, k):
+    X = rng.standard_normal((n, d))
+    y = (X @ rng.standard_normal((d, k))).argmax(axis=1)
+    yield _sgd_case("SGDClassifier", f"{k}-class OvR hinge, {n:,}x{d}, 5 epochs, n_jobs=2", X, y,
+                    2.0, n_jobs=2, loss="hinge")
+
+
 def cases(quick: bool = False, seed: int = 0):
     """Yield the family's cases one at a time (each builds its own data)."""
     rng = np.random.default_rng(seed)
     yield from _adam(rng, 1_000_000 if quick else 10_000_000)
+    scale = 10 if quick else 1
+    yield from _sgd_dense(rng, 200_000 // scale, 100)
+    yield from _sgd_sparse(rng, 500_000 // scale, 10_000, 10)
+    yield from _sgd_ovr(rng, 100_000 // scale, 50, 10)

@@ -112,14 +112,20 @@ class BaseSGD(BaseEstimator):
 
     @staticmethod
     def _kernel_rows(X):
-        """Dense X or the validated CSR arrays, in the form the kernel takes."""
+        """Dense X or the validated CSR arrays, in the form the kernel takes.
+
+        Index arrays are int32 (scipy's default, no copy) unless the matrix
+        needs int64; dense input passes empty int32 placeholders, so the
+        common cases share one compiled signature per dtype.
+        """
         dtype = X.dtype
         if sp.issparse(X):
             csr = as_csr(X, "X")
-            return (np.zeros((0, 0), dtype), csr.indptr.astype(np.int64, copy=False),
-                    csr.indices.astype(np.int64, copy=False), csr.data.astype(dtype, copy=False),
+            index = np.int32 if csr.indptr.dtype == np.int32 else np.int64
+            return (np.zeros((0, 0), dtype), csr.indptr.astype(index, copy=False),
+                    csr.indices.astype(index, copy=False), csr.data.astype(dtype, copy=False),
                     True)
-        return (np.ascontiguousarray(X), np.zeros(1, np.int64), np.zeros(0, np.int64),
+        return (np.ascontiguousarray(X), np.zeros(1, np.int32), np.zeros(0, np.int32),
                 np.zeros(0, dtype), False)
 
     def _split(self, y, n: int, early_stopping: bool, random_state):

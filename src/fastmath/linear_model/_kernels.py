@@ -277,10 +277,15 @@ def _prefetch_rows(X, indptr, indices, data, sparse, y, sw, order, ii):
                 prefetch(indices, k)
             for k in range(start, stop, max(1, 64 // data.itemsize)):
                 prefetch(data, k)
+            if stop > start:  # the row may straddle one more cache line
+                prefetch(indices, stop - 1)
+                prefetch(data, stop - 1)
         else:
             d = X.shape[1]
             for off in range(0, d, max(1, 64 // X.itemsize)):
                 prefetch(X, nxt * d + off)
+            if d > 0:
+                prefetch(X, nxt * d + d - 1)
 
 
 @jit

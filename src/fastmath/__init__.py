@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-_LAZY_SUBMODULES = ("linear_model",)
+_LAZY_SUBMODULES = ("datasets", "linear_model", "metrics", "recommend")
 
 
 def __getattr__(name):

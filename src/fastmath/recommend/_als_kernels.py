@@ -1,0 +1,216 @@
+"""Compiled ALS half-steps: one row (user or item) per iteration of a prange.
+
+Implicit feedback follows Hu, Koren and Volinsky (2008) with implicit's
+conventions: an observed entry has confidence ``c = alpha * value`` and
+preference 1, every other entry confidence 1 and preference 0, so row ``u``
+solves ``(YtY + reg I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i``.
+The conjugate-gradient variant is Takacs, Pilaszy and Tikk (2011): a few CG
+steps warm-started from the previous factors, never forming the matrix.
+Explicit ratings use ALS-WR (Zhou et al. 2008) with biases: the ridge penalty
+of a row is ``reg * (its number of ratings)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, jit_parallel
+
+
+@jit
+def _dot(a, b):
+    s = a.dtype.type(0.0)
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
+
+
+@jit
+def _axpy(alpha, x, y):
+    for k in range(x.shape[0]):
+        y[k] += alpha * x[k]
+
+
+@jit
+def _symv(A, x, out):
+    """out = A @ x for a small square matrix."""
+    for a in range(A.shape[0]):
+        out[a] = _dot(A[a], x)
+
+
+@jit
+def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
+    """A few CG steps on one row's normal equations, warm-started at ``x``."""
+    T = x.dtype.type
+    if stop == start:  # no interactions: the exact solution is 0
+        x[:] = 0
+        return
+    _symv(YtY, x, r)
+    for k in range(r.shape[0]):
+        r[k] = -r[k]
+    for k in range(start, stop):
+        yi = Y[indices[k]]
+        c = conf[k]
+        d = _dot(yi, x)
+        if c > 0:
+            _axpy(T(c - (c - 1) * d), yi, r)
+        else:  # negative feedback: preference 0 with confidence -c
+            _axpy(T(-(-c - 1) * d), yi, r)
+    p[:] = r
+    rs_old = _dot(r, r)
+    if rs_old < 1e-20:
+        return
+    for _ in range(cg_steps):
+        _symv(YtY, p, Ap)
+        for k in range(start, stop):
+            yi = Y[indices[k]]
+            c = abs(conf[k])
+            _axpy(T((c - 1) * _dot(yi, p)), yi, Ap)
+        alpha = rs_old / _dot(p, Ap)
+        _axpy(T(alpha), p, x)
+        _axpy(T(-alpha), Ap, r)
+        rs_new = _dot(r, r)
+        if rs_new < 1e-20:
+            break
+        beta = T(rs_new / rs_old)
+        for k in range(p.shape[0]):
+            p[k] = r[k] + beta * p[k]
+        rs_old = rs_new
+
+
+@jit
+def _cholesky_solve(A, b):
+    """Solve A x = b in place (x in b) for symmetric positive definite A (overwritten)."""
+    n = A.shape[0]
+    for j in range(n):
+        s = A[j, j]
+        for k in range(j):
+            s -= A[j, k] * A[j, k]
+        if s <= 0.0:
+            s = 1e-12  # semi-definite: keep the solve finite
+        d = np.sqrt(s)
+        A[j, j] = d
+        for i in range(j + 1, n):
+            s = A[i, j]
+            for k in range(j):
+                s -= A[i, k] * A[j, k]
+            A[i, j] = s / d
+    for i in range(n):  # forward: L z = b
+        s = b[i]
+        for k in range(i):
+            s -= A[i, k] * b[k]
+        b[i] = s / A[i, i]
+    for i in range(n - 1, -1, -1):  # backward: L^T x = z
+        s = b[i]
+        for k in range(i + 1, n):
+            s -= A[k, i] * b[k]
+        b[i] = s / A[i, i]
+
+
+@jit
+def _cholesky_row(x, Y, YtY, indices, conf, start, stop, A, rhs):
+    """Exact solve of one row's implicit normal equations."""
+    f = x.shape[0]
+    A[:, :] = YtY
+    rhs[:] = 0.0
+    for k in range(start, stop):
+        yi = Y[indices[k]]
+        c = conf[k]
+        w = abs(c) - 1.0
+        for a in range(f):
+            wa = w * yi[a]
+            for b in range(f):
+                A[a, b] += wa * yi[b]
+        if c > 0:
+            for a in range(f):
+                rhs[a] += c * yi[a]
+    _cholesky_solve(A, rhs)
+    for a in range(f):
+        x[a] = rhs[a]
+
+
+@jit_parallel
+def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg):
+    """Update every row of ``X`` given ``Y`` (one ALS half-iteration)."""
+    f = X.shape[1]
+    for u in prange(X.shape[0]):
+        start, stop = indptr[u], indptr[u + 1]
+        if use_cg:
+            r = np.empty(f, X.dtype)
+            p = np.empty(f, X.dtype)
+            Ap = np.empty(f, X.dtype)
+            _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
+        else:
+            A = np.empty((f, f), np.float64)
+            rhs = np.empty(f, np.float64)
+            _cholesky_row(X[u], Y, YtY, indices, conf, start, stop, A, rhs)
+
+
+@jit_parallel
+def implicit_loss_terms(X, Y, XtX, indptr, indices, conf, out):
+    """Per-row parts of implicit's weighted loss, for rows of ``Y`` against ``X``.
+
+    ``out[i] = sum_u (c (1 - s)^2 - s^2) + y_i^T XtX y_i`` with ``s = x_u . y_i``
+    over the observed entries (negative feedback: ``c s^2 - s^2``).
+    """
+    f = Y.shape[1]
+    for i in prange(Y.shape[0]):
+        yi = Y[i]
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s = np.float64(_dot(X[indices[k]], yi))
+            c = np.float64(conf[k])
+            if c > 0:
+                total += c * (1.0 - s) * (1.0 - s) - s * s
+            else:
+                total += (-c - 1.0) * s * s
+        quad = 0.0
+        for a in range(f):
+            quad += np.float64(yi[a]) * np.float64(_dot(XtX[a], yi))
+        out[i] = total + quad
+
+
+@jit_parallel
+def explicit_half_step(X, x_bias, Y, y_bias, mean, indptr, indices, ratings, reg):
+    """ALS-WR with biases: row u solves for [x_u, b_u] given [y_i, 1] and b_i."""
+    f = X.shape[1]
+    for u in prange(X.shape[0]):
+        start, stop = indptr[u], indptr[u + 1]
+        n = stop - start
+        if n == 0:
+            X[u, :] = 0
+            x_bias[u] = 0
+            continue
+        A = np.zeros((f + 1, f + 1), np.float64)
+        rhs = np.zeros(f + 1, np.float64)
+        z = np.empty(f + 1, np.float64)
+        for k in range(start, stop):
+            i = indices[k]
+            for a in range(f):
+                z[a] = Y[i, a]
+            z[f] = 1.0
+            target = ratings[k] - mean - y_bias[i]
+            for a in range(f + 1):
+                rhs[a] += target * z[a]
+                for b in range(a + 1):
+                    A[a, b] += z[a] * z[b]
+        for a in range(f + 1):
+            for b in range(a):
+                A[b, a] = A[a, b]
+            A[a, a] += reg * n
+        _cholesky_solve(A, rhs)
+        for a in range(f):
+            X[u, a] = rhs[a]
+        x_bias[u] = rhs[f]
+
+
+@jit_parallel
+def explicit_squared_errors(X, x_bias, Y, y_bias, mean, indptr, indices, ratings, out):
+    """out[u] = sum of squared errors of row u's ratings."""
+    for u in prange(X.shape[0]):
+        total = 0.0
+        for k in range(indptr[u], indptr[u + 1]):
+            i = indices[k]
+            e = ratings[k] - (mean + x_bias[u] + y_bias[i] + np.float64(_dot(X[u], Y[i])))
+            total += e * e
+        out[u] = total

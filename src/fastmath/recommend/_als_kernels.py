@@ -15,6 +15,10 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, jit_parallel
+from .._prefetch import prefetch
+
+PREFETCH_AHEAD = 8  # factor rows requested ahead of the gather
+GATHER_BYTES = 128 * 1024  # per-thread buffer for one row's factor vectors (fits L2)
 
 
 @jit
@@ -32,10 +36,26 @@ def _axpy(alpha, x, y):
 
 
 @jit
+def _dot_row(Y, i, v):
+    """Y[i] . v without making a view of Y[i]."""
+    s = v.dtype.type(0.0)
+    for k in range(v.shape[0]):
+        s += Y[i, k] * v[k]
+    return s
+
+
+@jit
+def _axpy_row(alpha, Y, i, out):
+    """out += alpha * Y[i] without making a view."""
+    for k in range(out.shape[0]):
+        out[k] += alpha * Y[i, k]
+
+
+@jit
 def _symv(A, x, out):
     """out = A @ x for a small square matrix."""
     for a in range(A.shape[0]):
-        out[a] = _dot(A[a], x)
+        out[a] = _dot_row(A, a, x)
 
 
 @jit
@@ -49,13 +69,13 @@ def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
     for k in range(r.shape[0]):
         r[k] = -r[k]
     for k in range(start, stop):
-        yi = Y[indices[k]]
+        i = indices[k]
         c = conf[k]
-        d = _dot(yi, x)
+        d = _dot_row(Y, i, x)
         if c > 0:
-            _axpy(T(c - (c - 1) * d), yi, r)
+            _axpy_row(T(c - (c - 1) * d), Y, i, r)
         else:  # negative feedback: preference 0 with confidence -c
-            _axpy(T(-(-c - 1) * d), yi, r)
+            _axpy_row(T(-(-c - 1) * d), Y, i, r)
     p[:] = r
     rs_old = _dot(r, r)
     if rs_old < 1e-20:
@@ -63,9 +83,8 @@ def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
     for _ in range(cg_steps):
         _symv(YtY, p, Ap)
         for k in range(start, stop):
-            yi = Y[indices[k]]
-            c = abs(conf[k])
-            _axpy(T((c - 1) * _dot(yi, p)), yi, Ap)
+            i = indices[k]
+            _axpy_row(T((abs(conf[k]) - 1) * _dot_row(Y, i, p)), Y, i, Ap)
         alpha = rs_old / _dot(p, Ap)
         _axpy(T(alpha), p, x)
         _axpy(T(-alpha), Ap, r)
@@ -114,36 +133,74 @@ def _cholesky_row(x, Y, YtY, indices, conf, start, stop, A, rhs):
     A[:, :] = YtY
     rhs[:] = 0.0
     for k in range(start, stop):
-        yi = Y[indices[k]]
+        i = indices[k]
         c = conf[k]
         w = abs(c) - 1.0
         for a in range(f):
-            wa = w * yi[a]
+            wa = w * Y[i, a]
             for b in range(f):
-                A[a, b] += wa * yi[b]
+                A[a, b] += wa * Y[i, b]
         if c > 0:
             for a in range(f):
-                rhs[a] += c * yi[a]
+                rhs[a] += c * Y[i, a]
     _cholesky_solve(A, rhs)
     for a in range(f):
         x[a] = rhs[a]
 
 
 @jit_parallel
-def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg):
-    """Update every row of ``X`` given ``Y`` (one ALS half-iteration)."""
+def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bounds):
+    """Update every row of ``X`` given ``Y`` (one ALS half-iteration).
+
+    Rows are split into the chunks ``bounds`` (about equal work each, see
+    :func:`work_bounds`); each chunk reuses one set of work arrays.
+    """
     f = X.shape[1]
-    for u in prange(X.shape[0]):
-        start, stop = indptr[u], indptr[u + 1]
-        if use_cg:
-            r = np.empty(f, X.dtype)
-            p = np.empty(f, X.dtype)
-            Ap = np.empty(f, X.dtype)
-            _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
-        else:
-            A = np.empty((f, f), np.float64)
-            rhs = np.empty(f, np.float64)
-            _cholesky_row(X[u], Y, YtY, indices, conf, start, stop, A, rhs)
+    cap = max(1, GATHER_BYTES // (f * X.itemsize))
+    for c in prange(bounds.shape[0] - 1):
+        r = np.empty(f, X.dtype)
+        p = np.empty(f, X.dtype)
+        Ap = np.empty(f, X.dtype)
+        A = np.empty((f, f), np.float64)
+        rhs = np.empty(f, np.float64)
+        # CG reads a row's factor vectors cg_steps + 1 times: gather them once
+        # into a cache-resident buffer (rows with more than ``cap`` values read
+        # the table directly).
+        buf = np.empty((cap, f), Y.dtype)
+        buf_conf = np.empty(cap, conf.dtype)
+        iota = np.arange(cap)
+        for u in range(bounds[c], bounds[c + 1]):
+            start, stop = indptr[u], indptr[u + 1]
+            n = stop - start
+            if not use_cg:
+                _cholesky_row(X[u], Y, YtY, indices, conf, start, stop, A, rhs)
+            elif n <= cap:
+                for k in range(n):
+                    if k + PREFETCH_AHEAD < n:
+                        ahead = indices[start + k + PREFETCH_AHEAD] * f
+                        for off in range(0, f, 64 // Y.itemsize):
+                            prefetch(Y, ahead + off)
+                    src = indices[start + k]
+                    for a in range(f):
+                        buf[k, a] = Y[src, a]
+                    buf_conf[k] = conf[start + k]
+                _cg_row(X[u], buf, YtY, iota, buf_conf, 0, n, cg_steps, r, p, Ap)
+            else:
+                _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
+
+
+def work_bounds(indptr, row_cost, n_chunks):
+    """Chunk bounds over rows so that each chunk has about the same work.
+
+    A row costs ``row_cost`` plus its number of stored values (the f x f
+    products of a row are worth about ``f / 2`` stored values).
+    """
+    n_rows = indptr.shape[0] - 1
+    work = indptr.astype(np.float64) + row_cost * np.arange(n_rows + 1)
+    targets = np.linspace(0.0, work[-1], n_chunks + 1)
+    bounds = np.searchsorted(work, targets).astype(np.int64)
+    bounds[0], bounds[-1] = 0, n_rows
+    return np.maximum.accumulate(bounds)
 
 
 @jit_parallel
@@ -158,7 +215,7 @@ def implicit_loss_terms(X, Y, XtX, indptr, indices, conf, out):
         yi = Y[i]
         total = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            s = np.float64(_dot(X[indices[k]], yi))
+            s = np.float64(_dot_row(X, indices[k], yi))
             c = np.float64(conf[k])
             if c > 0:
                 total += c * (1.0 - s) * (1.0 - s) - s * s
@@ -208,9 +265,10 @@ def explicit_half_step(X, x_bias, Y, y_bias, mean, indptr, indices, ratings, reg
 def explicit_squared_errors(X, x_bias, Y, y_bias, mean, indptr, indices, ratings, out):
     """out[u] = sum of squared errors of row u's ratings."""
     for u in prange(X.shape[0]):
+        xu = X[u]
         total = 0.0
         for k in range(indptr[u], indptr[u + 1]):
             i = indices[k]
-            e = ratings[k] - (mean + x_bias[u] + y_bias[i] + np.float64(_dot(X[u], Y[i])))
+            e = ratings[k] - (mean + x_bias[u] + y_bias[i] + np.float64(_dot_row(Y, i, xu)))
             total += e * e
         out[u] = total

@@ -145,10 +145,14 @@ class ALS(FactorModel):
         n_users, n_items = Cui.shape
         norm = total_conf + n_users * n_items - Cui.nnz
         terms = np.empty(n_items)
+        user_bounds = _bounds(user_side[0], self.factors)
+        item_bounds = _bounds(item_side[0], self.factors)
         for _ in tqdm(range(self.iterations), desc="ALS", disable=not self.show_progress):
-            K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg)
+            K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg,
+                                 user_bounds)
             XtX = _gram(X)
-            K.implicit_half_step(Y, X, XtX + reg, *item_side, self.cg_steps, use_cg)
+            K.implicit_half_step(Y, X, XtX + reg, *item_side, self.cg_steps, use_cg,
+                                 item_bounds)
             K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
             penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
             history.append((terms.sum() + penalty) / norm)
@@ -180,8 +184,9 @@ class ALS(FactorModel):
             if self.implicit:
                 reg = np.eye(X.shape[1], dtype=dtype) * dtype.type(self.regularization)
                 YtY = _gram(self.item_factors) + reg
-                K.implicit_half_step(X, self.item_factors, YtY,
-                                     *_csr_arrays(rows, dtype, self.alpha), self.cg_steps, False)
+                arrays = _csr_arrays(rows, dtype, self.alpha)
+                K.implicit_half_step(X, self.item_factors, YtY, *arrays, self.cg_steps, False,
+                                     _bounds(arrays[0], X.shape[1]))
                 return X, None
             bias = np.zeros(rows.shape[0], dtype)
             K.explicit_half_step(X, bias, self.item_factors, self.item_bias, self.global_mean,
@@ -209,6 +214,12 @@ def _csr_arrays(matrix, dtype, scale):
     """(indptr, indices, values * scale) with int64 indices, as the kernels take them."""
     return (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
             (matrix.data * scale).astype(dtype))
+
+
+def _bounds(indptr, factors):
+    import numba
+
+    return K.work_bounds(indptr, factors / 2.0, 16 * numba.get_num_threads())
 
 
 def _gram(F):

@@ -326,3 +326,97 @@ def sgd_epochs(X, y, *, loss, penalty="l2", alpha=1e-4, l1_ratio=0.15, learning_
                     q[j] += w[j] - z
             t += 1.0
     return w, b, avg_w, avg_b
+
+
+def als_implicit_half_step(C, Y, reg):
+    """Exact implicit-ALS solve of every row of C (rows x items, confidences) given Y."""
+    import scipy.sparse as sp
+
+    C = sp.csr_matrix(C, dtype=np.float64)
+    Y = np.asarray(Y, np.float64)
+    f = Y.shape[1]
+    X = np.zeros((C.shape[0], f))
+    YtY = Y.T @ Y + reg * np.eye(f)
+    for u in range(C.shape[0]):
+        items = C.indices[C.indptr[u]:C.indptr[u + 1]]
+        conf = C.data[C.indptr[u]:C.indptr[u + 1]]
+        if items.size == 0:
+            continue
+        A = YtY + (Y[items].T * (np.abs(conf) - 1.0)) @ Y[items]
+        b = (Y[items] * np.where(conf > 0, conf, 0.0)[:, None]).sum(axis=0)
+        X[u] = np.linalg.solve(A, b)
+    return X
+
+
+def als_explicit_half_step(R, Y, y_bias, mean, reg):
+    """ALS-WR with biases: rows of R solve for [x_u, b_u] given [y_i, 1] and b_i."""
+    import scipy.sparse as sp
+
+    R = sp.csr_matrix(R, dtype=np.float64)
+    Y = np.asarray(Y, np.float64)
+    f = Y.shape[1]
+    X, bias = np.zeros((R.shape[0], f)), np.zeros(R.shape[0])
+    for u in range(R.shape[0]):
+        items = R.indices[R.indptr[u]:R.indptr[u + 1]]
+        if items.size == 0:
+            continue
+        Z = np.hstack([Y[items], np.ones((items.size, 1))])
+        target = R.data[R.indptr[u]:R.indptr[u + 1]] - mean - y_bias[items]
+        w = np.linalg.solve(Z.T @ Z + reg * items.size * np.eye(f + 1), Z.T @ target)
+        X[u], bias[u] = w[:f], w[f]
+    return X, bias
+
+
+def sgd_mf_epoch(users, items, ratings, P, Q, bu, bi, mean, lr, reg, biased=True):
+    """Surprise's SVD epoch over the ratings in the given order (in place)."""
+    for u, i, r in zip(users, items, ratings):
+        err = r - mean - P[u] @ Q[i] - ((bu[u] + bi[i]) if biased else 0.0)
+        if biased:
+            bu[u] += lr * (err - reg * bu[u])
+            bi[i] += lr * (err - reg * bi[i])
+        pu = P[u].copy()
+        P[u] += lr * (err * Q[i] - reg * P[u])
+        Q[i] += lr * (err * pu - reg * Q[i])
+
+
+def top_n(scores, N, excluded=(), candidates=None):
+    """Brute force: the N best (score desc, id asc) among candidates minus excluded."""
+    n = scores.shape[0]
+    allowed = set(range(n) if candidates is None else candidates) - set(excluded)
+    ranked = sorted(allowed, key=lambda i: (-scores[i], i))[:N]
+    return np.array(ranked, dtype=np.int64), scores[ranked]
+
+
+def ranking_metrics(recommended, test_items, n_items, K):
+    """implicit's precision/MAP/nDCG/AUC (and mean recall) from per-user top-K lists.
+
+    K larger than the number of items means K = n_items.
+    """
+    K = min(K, n_items)
+    hits_total = denom = 0.0
+    recall, ap_sum, ndcg_sum, auc_sum = [], 0.0, 0.0, 0.0
+    for ids, likes in zip(recommended, test_items):
+        likes = set(likes)
+        hits = [i in likes for i in ids[:K]]
+        n_pos, n_neg = len(likes), n_items - len(likes)
+        hits_total += sum(hits)
+        denom += min(K, n_pos)
+        recall.append(sum(hits) / n_pos)
+        precisions = [sum(hits[:k + 1]) / (k + 1) for k in range(K) if hits[k]]
+        ap_sum += sum(precisions) / min(K, n_pos)
+        dcg = sum(1.0 / np.log2(k + 2) for k in range(K) if hits[k])
+        ndcg_sum += dcg / sum(1.0 / np.log2(k + 2) for k in range(min(K, n_pos)))
+        # AUC: each recommended negative ranks below the hits above it; the
+        # unranked rest count as half-ordered against the unranked positives.
+        auc, seen_hits, misses = 0.0, 0, 0
+        for h in hits:
+            if h:
+                seen_hits += 1
+            else:
+                misses += 1
+                auc += seen_hits
+        auc += (seen_hits + n_pos) / 2.0 * (n_neg - misses)
+        auc_sum += auc / (n_pos * n_neg)
+    n = len(recommended)
+    return {"precision": hits_total / denom, "recall": float(np.mean(recall)),
+            "map": ap_sum / n, "ndcg": ndcg_sum / n, "auc": auc_sum / n}

@@ -16,12 +16,12 @@ def _check_sizes(n_users, n_items, n):
         raise ValueError(f"n_interactions={n} exceeds n_users * n_items = {n_users * n_items}")
 
 
-def _unique_pairs(users, items, n_items):
-    """Drop repeated (user, item) pairs, keeping the first."""
-    key = users.astype(np.int64) * n_items + items
-    _, first = np.unique(key, return_index=True)
-    first.sort()
-    return first
+def _distinct_cells(rng, n_cells, n):
+    """``n`` distinct uniform cell numbers from a large range, without a permutation of it."""
+    cells = np.unique(rng.randint(0, n_cells, size=int(n * 1.05) + 10, dtype=np.int64))
+    while cells.shape[0] < n:
+        cells = np.unique(np.concatenate([cells, rng.randint(0, n_cells, size=n, dtype=np.int64)]))
+    return rng.permutation(cells)[:n]
 
 
 def make_implicit_interactions(n_users=1000, n_items=500, n_interactions=20000, *,
@@ -52,36 +52,44 @@ def make_implicit_interactions(n_users=1000, n_items=500, n_interactions=20000, 
     topic = rng.randint(n_topics, size=n_items)
     user_topic = rng.randint(n_topics, size=n_users)
     activity = rng.lognormal(0.0, 1.0, n_users)
-    # draw 20% extra to make up for the repeated pairs dropped below
-    n_draw = int(n_interactions * 1.2) + 10
-    users = rng.choice(n_users, size=n_draw, p=activity / activity.sum())
-    items = np.empty(n_draw, np.int64)
     global_cdf = np.cumsum(weight) / weight.sum()
-    on_topic = rng.random_sample(n_draw) < topic_affinity
-    items[~on_topic] = np.searchsorted(global_cdf, rng.random_sample((~on_topic).sum()))
     order = np.argsort(topic, kind="stable")
-    sorted_w = weight[order]
     bounds = np.searchsorted(topic[order], np.arange(n_topics + 1))
-    for t in range(n_topics):
-        pick = on_topic & (user_topic[users] == t)
-        lo, hi = bounds[t], bounds[t + 1]
-        if hi == lo:
-            items[pick] = np.searchsorted(global_cdf, rng.random_sample(pick.sum()))
-            continue
-        cdf = np.cumsum(sorted_w[lo:hi]) / sorted_w[lo:hi].sum()
-        items[pick] = order[lo + np.searchsorted(cdf, rng.random_sample(pick.sum()))]
-    items = np.minimum(items, n_items - 1)
-    keep = _unique_pairs(users, items, n_items)[:n_interactions]
-    counts = 1.0 + rng.poisson(1.0, keep.shape[0])
-    return sp.csr_matrix((counts.astype(np.float32), (users[keep], items[keep])),
-                         shape=(n_users, n_items))
+    topic_cdfs = [np.cumsum(weight[order[lo:hi]]) / weight[order[lo:hi]].sum() if hi > lo
+                  else None for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+    def draw(n):
+        users = rng.choice(n_users, size=n, p=activity / activity.sum())
+        items = np.searchsorted(global_cdf, rng.random_sample(n))
+        on_topic = rng.random_sample(n) < topic_affinity
+        for t, cdf in enumerate(topic_cdfs):
+            pick = on_topic & (user_topic[users] == t)
+            if cdf is not None and pick.any():
+                items[pick] = order[bounds[t] + np.searchsorted(cdf, rng.random_sample(pick.sum()))]
+        return users, np.minimum(items, n_items - 1)
+
+    counts = sp.csr_matrix((n_users, n_items), dtype=np.float32)
+    for _ in range(20):  # popular pairs repeat: draw more until enough distinct pairs
+        missing = n_interactions - counts.nnz
+        if missing <= 0:
+            break
+        users, items = draw(int(missing * 1.3) + 10)
+        counts = counts + sp.csr_matrix((np.ones(users.shape[0], np.float32), (users, items)),
+                                        shape=(n_users, n_items))
+    if counts.nnz > n_interactions:  # keep a random subset of exactly the size asked for
+        coo = counts.tocoo()
+        keep = np.sort(rng.choice(coo.nnz, n_interactions, replace=False))
+        counts = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])),
+                               shape=(n_users, n_items))
+    return counts
 
 
 def make_explicit_ratings(n_users=1000, n_items=500, n_ratings=20000, *, rank=10, noise=0.5,
                           mean=3.5, rating_range=(1.0, 5.0), random_state=None):
     """Ratings from a low-rank model plus noise: ``mean + b_u + b_i + p_u . q_i + e``.
 
-    Users and items are drawn uniformly; values are clipped to ``rating_range``.
+    ``n_ratings`` distinct (user, item) cells are drawn uniformly; values are
+    clipped to ``rating_range``.
 
     Returns
     -------
@@ -96,11 +104,9 @@ def make_explicit_ratings(n_users=1000, n_items=500, n_ratings=20000, *, rank=10
     """
     _check_sizes(n_users, n_items, n_ratings)
     rng = check_random_state(random_state)
-    n_draw = int(n_ratings * 1.1) + 10
-    users = rng.randint(n_users, size=n_draw)
-    items = rng.randint(n_items, size=n_draw)
-    keep = _unique_pairs(users, items, n_items)[:n_ratings]
-    users, items = users[keep], items[keep]
+    cells = rng.choice(n_users * n_items, size=n_ratings, replace=False) \
+        if n_users * n_items <= 20_000_000 else _distinct_cells(rng, n_users * n_items, n_ratings)
+    users, items = cells // n_items, cells % n_items
     P = rng.normal(0.0, 1.0 / np.sqrt(rank), (n_users, rank))
     Q = rng.normal(0.0, 1.0 / np.sqrt(rank), (n_items, rank))
     bu = rng.normal(0.0, 0.3, n_users)

@@ -17,7 +17,7 @@ def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10):
     filtered out; precision is ``sum(hits) / sum(min(K, |test items|))`` over
     all users; MAP, nDCG and AUC are per-user means (nDCG against the ideal
     ranking of ``min(K, |test items|)`` hits). Recall is the mean over users of
-    ``hits / |test items|``.
+    ``hits / |test items|``. A K above the number of items counts as that number.
 
     Returns
     -------

@@ -1,0 +1,291 @@
+"""ALS and SGDMF against NumPy references of the same algorithms, and the shared API."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+import reference as ref
+from fastmath.datasets import make_explicit_ratings, make_implicit_interactions
+from fastmath.recommend import ALS, SGDMF
+from fastmath.recommend._sgd_kernels import sgd_epoch
+
+QUIET = dict(show_progress=False)
+
+
+def _implicit(seed=0, n_users=40, n_items=25, density=0.2):
+    m = sp.random(n_users, n_items, density=density, format="csr", random_state=seed)
+    m.data = 1.0 + np.round(m.data * 4)
+    return m
+
+
+def _initial_factors(seed, shape_u, shape_i, dtype):
+    rng = np.random.RandomState(seed)
+    return ((rng.random_sample(shape_u) * 0.01).astype(dtype),
+            (rng.random_sample(shape_i) * 0.01).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_implicit_cholesky_matches_reference(dtype):
+    C = _implicit()
+    f, reg, alpha = 6, 0.1, 2.0
+    model = ALS(factors=f, regularization=reg, alpha=alpha, iterations=1, solver="cholesky",
+                dtype=dtype, random_state=3, **QUIET).fit(C)
+    _, Y0 = _initial_factors(3, (40, f), (25, f), dtype)
+    X = ref.als_implicit_half_step(C * alpha, Y0, reg)
+    Y = ref.als_implicit_half_step((C * alpha).T.tocsr(), X, reg)
+    rtol = 1e-3 if dtype == np.float32 else 1e-9
+    assert model.user_factors.dtype == dtype
+    assert_allclose(model.user_factors, X, rtol=rtol, atol=rtol * np.abs(X).max())
+    assert_allclose(model.item_factors, Y, rtol=rtol, atol=rtol * np.abs(Y).max())
+
+
+def test_cg_converges_to_cholesky():
+    C = _implicit(seed=1)
+    exact = ALS(factors=8, iterations=3, solver="cholesky", dtype=np.float64, random_state=0,
+                **QUIET).fit(C)
+    errors = []
+    for steps in (1, 3, 8, 20):
+        cg = ALS(factors=8, iterations=3, cg_steps=steps, dtype=np.float64, random_state=0,
+                 **QUIET).fit(C)
+        errors.append(np.abs(cg.item_factors - exact.item_factors).max())
+    assert errors[-1] < 1e-6 * np.abs(exact.item_factors).max()
+    assert errors[0] > errors[-1]
+    assert all(b <= a * 1.5 for a, b in zip(errors, errors[1:]))
+
+
+def test_explicit_als_matches_reference():
+    R = make_explicit_ratings(30, 20, 250, random_state=0)
+    f, reg = 4, 0.05
+    model = ALS(factors=f, regularization=reg, iterations=1, implicit=False, dtype=np.float64,
+                random_state=5, **QUIET).fit(R)
+    _, Y0 = _initial_factors(5, (30, f), (20, f), np.float64)
+    mean = R.data.mean()
+    X, bu = ref.als_explicit_half_step(R, Y0, np.zeros(20), mean, reg)
+    Y, bi = ref.als_explicit_half_step(R.T.tocsr(), X, bu, mean, reg)
+    assert_allclose(model.user_factors, X, rtol=1e-8, atol=1e-10)
+    assert_allclose(model.user_bias, bu, rtol=1e-8, atol=1e-10)
+    assert_allclose(model.item_factors, Y, rtol=1e-8, atol=1e-10)
+    assert_allclose(model.item_bias, bi, rtol=1e-8, atol=1e-10)
+    assert_allclose(model.predict([0, 1], [2, 3]),
+                    mean + bu[[0, 1]] + bi[[2, 3]] + np.einsum("ij,ij->i", X[[0, 1]], Y[[2, 3]]))
+
+
+@pytest.mark.parametrize("biased", [True, False])
+def test_sgd_epoch_matches_plain_loop(biased, rng):
+    R = make_explicit_ratings(20, 15, 120, random_state=1).tocoo()
+    users, items = R.row.astype(np.int64), R.col.astype(np.int64)
+    ratings = R.data.astype(np.float32)
+    P = rng.normal(0, 0.1, (20, 5)).astype(np.float32)
+    Q = rng.normal(0, 0.1, (15, 5)).astype(np.float32)
+    bu, bi = np.zeros(20, np.float32), np.zeros(15, np.float32)
+    mean = float(ratings.mean()) if biased else 0.0
+    expected = [a.astype(np.float64) for a in (P, Q, bu, bi)]
+    ref.sgd_mf_epoch(users, items, ratings, *expected, mean, 0.01, 0.02, biased)
+    cell_sse = np.zeros(1)
+    sgd_epoch(users, items, ratings, np.array([0, len(users)]), 1, P, Q, bu, bi, mean, 0.01,
+              0.02, biased, 0, 0, False, cell_sse)
+    for got, want in zip((P, Q, bu, bi), expected):
+        assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ALS(factors=8, iterations=6, random_state=0, **QUIET),
+    lambda: ALS(factors=8, iterations=6, solver="cholesky", random_state=0, **QUIET),
+    lambda: ALS(factors=8, iterations=6, implicit=False, regularization=0.1, random_state=0,
+                **QUIET),
+    lambda: SGDMF(factors=8, epochs=6, random_state=0, **QUIET),
+])
+def test_training_loss_decreases(make):
+    model = make()
+    data = make_explicit_ratings(200, 80, 3000, random_state=2)
+    model.fit(data)
+    history = model.loss_history_
+    assert history.shape == (6,) and np.all(np.isfinite(history))
+    assert history[-1] < history[0]
+    assert np.all(np.diff(history) <= 1e-6 * history[0]) or isinstance(model, SGDMF)
+
+
+def test_sgdmf_learns_low_rank_ratings():
+    from fastmath.datasets import train_test_split_interactions
+    from fastmath.metrics import rmse
+
+    R = make_explicit_ratings(400, 200, 16000, noise=0.3, random_state=0)
+    train, test = train_test_split_interactions(R, 0.2, random_state=0)
+    model = SGDMF(factors=10, epochs=30, learning_rate=0.01, random_state=0, **QUIET).fit(train)
+    baseline = np.sqrt(np.mean((test.data - train.data.mean()) ** 2))
+    assert rmse(model, test) < 0.8 * baseline
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ALS(factors=5, iterations=3, random_state=0, **QUIET),
+    lambda: ALS(factors=5, iterations=3, implicit=False, random_state=0, **QUIET),
+    lambda: SGDMF(factors=5, epochs=3, random_state=0, **QUIET),
+])
+def test_recommend_matches_brute_force(make):
+    C = _implicit(seed=4)
+    model = make().fit(C)
+    users = np.arange(C.shape[0])
+    scores = np.array([model.predict(np.full(C.shape[1], u), np.arange(C.shape[1]))
+                       for u in users]) if model._rating_model else (
+        model.user_factors.astype(np.float64) @ model.item_factors.astype(np.float64).T)
+    ids, got = model.recommend(users, C, N=7)
+    for u in users:
+        want_ids, want_scores = ref.top_n(scores[u], 7, excluded=C[u].indices)
+        assert_array_equal(ids[u][:len(want_ids)], want_ids)
+        assert_allclose(got[u][:len(want_ids)], want_scores, rtol=1e-5, atol=1e-6)
+    one_ids, one_scores = model.recommend(3, C[3], N=7)
+    assert_array_equal(one_ids, ids[3])
+    unfiltered, _ = model.recommend(3, C[3], N=5, filter_already_liked_items=False)
+    assert_array_equal(unfiltered, ref.top_n(scores[3], 5)[0])
+    subset = [1, 4, 9, 16, 20]
+    sub_ids, _ = model.recommend(3, C[3], N=3, items=subset, filter_already_liked_items=False)
+    assert_array_equal(sub_ids, ref.top_n(scores[3], 3, candidates=subset)[0])
+
+
+def test_recommend_pads_when_fewer_items_remain():
+    C = sp.csr_matrix(np.array([[1, 1, 0, 1], [0, 1, 0, 0]], dtype=np.float32))
+    model = ALS(factors=2, iterations=2, random_state=0, **QUIET).fit(C)
+    ids, scores = model.recommend(0, C[0], N=3)
+    assert ids[0] == 2 and list(ids[1:]) == [-1, -1]
+    assert np.isfinite(scores[0]) and np.all(np.isneginf(scores[1:]))
+
+
+def test_similar_items_and_users_are_cosine_neighbours():
+    C = _implicit(seed=5)
+    model = ALS(factors=6, iterations=4, random_state=0, **QUIET).fit(C)
+    for table, method in ((model.item_factors, model.similar_items),
+                          (model.user_factors, model.similar_users)):
+        unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+        ids, scores = method(2, N=4)
+        want_ids, want_scores = ref.top_n(unit @ unit[2], 4)
+        assert ids[0] == 2
+        assert_array_equal(ids, want_ids)
+        assert_allclose(scores, want_scores, rtol=1e-5)
+        batch_ids, _ = method([2, 3], N=4)
+        assert_array_equal(batch_ids[0], ids)
+
+
+def test_recalculate_user_is_an_exact_fold_in():
+    C = _implicit(seed=6)
+    model = ALS(factors=5, iterations=3, alpha=2.0, dtype=np.float64, random_state=0,
+                **QUIET).fit(C)
+    new_row = sp.csr_matrix(([1.0, 3.0], ([0, 0], [2, 7])), shape=(1, C.shape[1]))
+    x = model.recalculate_user(0, new_row)
+    want = ref.als_implicit_half_step(new_row * 2.0, model.item_factors, model.regularization)
+    assert_allclose(x, want[0], rtol=1e-8)
+    ids, _ = model.recommend(10_000, new_row, N=3, recalculate_user=True)
+    want_ids, _ = ref.top_n(model.item_factors @ x, 3, excluded=[2, 7])
+    assert_array_equal(ids, want_ids)
+    sgd = SGDMF(factors=4, epochs=3, random_state=0, **QUIET).fit(C)
+    factors, bias = sgd.recalculate_user([0], new_row)
+    want_x, want_b = ref.als_explicit_half_step(new_row, sgd.item_factors, sgd.item_bias,
+                                                sgd.global_mean, sgd.regularization)
+    assert_allclose(factors, want_x, rtol=1e-4, atol=1e-6)
+    assert_allclose(bias, want_b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ALS(factors=4, iterations=2, random_state=0, **QUIET),
+    lambda: ALS(factors=4, iterations=2, implicit=False, dtype=np.float64, random_state=0,
+                **QUIET),
+    lambda: SGDMF(factors=4, epochs=2, random_state=0, **QUIET),
+])
+def test_save_load_round_trip_is_exact(tmp_path, make):
+    C = _implicit(seed=7)
+    model = make().fit(C)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = type(model).load(path)
+    for name in ("user_factors", "item_factors", "user_bias", "item_bias", "loss_history_"):
+        a, b = getattr(model, name), getattr(loaded, name)
+        assert (a is None and b is None) or (a.dtype == b.dtype and np.array_equal(a, b))
+    assert loaded.global_mean == model.global_mean
+    assert loaded.factors == model.factors
+    assert_array_equal(loaded.recommend(1, C[1], N=4)[0], model.recommend(1, C[1], N=4)[0])
+    with np.load(path, allow_pickle=False) as data:  # nothing executable inside
+        assert all(data[k].dtype != object for k in data.files)
+    other = SGDMF if isinstance(model, ALS) else ALS
+    with pytest.raises(ValueError, match="holds a"):
+        other.load(path)
+
+
+def test_same_seed_same_factors():
+    C = _implicit(seed=8)
+    for make in (lambda s: ALS(factors=4, iterations=3, random_state=s, **QUIET),
+                 lambda s: SGDMF(factors=4, epochs=3, random_state=s, num_threads=2, **QUIET)):
+        a, b, c = make(1).fit(C), make(1).fit(C), make(2).fit(C)
+        assert_array_equal(a.user_factors, b.user_factors)
+        assert_array_equal(a.item_factors, b.item_factors)
+        assert not np.array_equal(a.item_factors, c.item_factors)
+
+
+def test_empty_users_and_items_stay_finite_and_get_popular_items():
+    dense = np.zeros((6, 5), np.float32)
+    dense[0, [0, 1]] = 1
+    dense[1, [0, 2]] = 1
+    dense[2, 0] = 1  # user 3..5 and item 3, 4 have nothing
+    C = sp.csr_matrix(dense)
+    for model in (ALS(factors=3, iterations=3, random_state=0, **QUIET),
+                  ALS(factors=3, iterations=3, implicit=False, random_state=0, **QUIET),
+                  SGDMF(factors=3, epochs=3, random_state=0, **QUIET)):
+        model.fit(C)
+        assert np.all(np.isfinite(model.user_factors)) and np.all(np.isfinite(model.item_factors))
+        ids, scores = model.recommend(4, C[4], N=5)
+        assert np.all(np.isfinite(scores)) and sorted(ids) == [0, 1, 2, 3, 4]
+    als = ALS(factors=3, iterations=3, random_state=0, **QUIET).fit(C)
+    assert als.recommend(4, C[4], N=1)[0][0] == 0  # the most popular item
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_values_raise(value):
+    C = _implicit()
+    C.data[3] = value
+    for model in (ALS(**QUIET), SGDMF(**QUIET)):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            model.fit(C)
+
+
+def test_bad_input():
+    C = _implicit()
+    with pytest.raises(ValueError, match="empty"):
+        ALS(**QUIET).fit(sp.csr_matrix((5, 4)))
+    bad = C.copy()
+    bad.indices[0] = 999
+    with pytest.raises(ValueError, match="out of range"):
+        ALS(**QUIET).fit(bad)
+    with pytest.raises(TypeError):
+        ALS(**QUIET).fit(C.toarray())
+    for bad_params, match in ((dict(factors=0), "factors"), (dict(solver="lu"), "solver"),
+                              (dict(regularization=-1.0), "regularization"),
+                              (dict(dtype=np.int32), "dtype"), (dict(iterations=1.5), "iterations")):
+        with pytest.raises(ValueError, match=match):
+            ALS(**bad_params, **QUIET).fit(C)
+    model = ALS(factors=3, iterations=1, random_state=0, **QUIET).fit(C)
+    with pytest.raises(IndexError, match=r"userid 40 is out of range \[0, 40\)"):
+        model.recommend(40, C[0])
+    with pytest.raises(IndexError, match=r"itemid -1 is out of range \[0, 25\)"):
+        model.similar_items(-1)
+    with pytest.raises(IndexError, match="items"):
+        model.recommend(0, C[0], items=[3, 25])
+    with pytest.raises(ValueError, match="rows"):
+        model.recommend([0, 1], C)
+    with pytest.raises(ValueError, match="N"):
+        model.recommend(0, C[0], N=0)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ALS(**QUIET).recommend(0, C[0])
+    with pytest.raises(ValueError, match="same length"):
+        SGDMF(factors=2, epochs=1, **QUIET).fit(C).predict([0, 1], [0])
+
+
+def test_progress_bar(capsys):
+    ALS(factors=2, iterations=2, show_progress=True).fit(_implicit())
+    assert "ALS" in capsys.readouterr().err
+
+
+def test_any_sparse_format_is_accepted():
+    C = _implicit(seed=9)
+    a = ALS(factors=3, iterations=2, random_state=0, **QUIET).fit(C)
+    b = ALS(factors=3, iterations=2, random_state=0, **QUIET).fit(C.tocoo())
+    c = ALS(factors=3, iterations=2, random_state=0, **QUIET).fit(sp.csc_array(C))
+    assert_array_equal(a.item_factors, b.item_factors)
+    assert_array_equal(a.item_factors, c.item_factors)

@@ -82,3 +82,11 @@ def test_quickstart_example_runs(capsys):
     runpy.run_path(str(example), run_name="__main__")
     out = capsys.readouterr().out
     assert out.count("speedup") == 4
+
+
+def test_every_family_lists_the_kernels_it_benchmarks():
+    import importlib
+
+    for family, module in cli.FAMILIES.items():
+        mod = importlib.import_module(module)
+        assert mod.FAMILY == family and len(mod.KERNELS) >= 1

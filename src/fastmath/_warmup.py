@@ -79,8 +79,30 @@ def _sgd_fits(dtype):
     return SGDClassifier(max_iter=1, tol=None).fit(X, [0, 1, 2])
 
 
+def _recommend_calls(dtype):
+    import scipy.sparse as sp
+
+    from fastmath.metrics import ranking_metrics_at_k
+    from fastmath.recommend import ALS, SGDMF
+
+    data = sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 1], [1, 1, 0]], dtype))
+    quiet = dict(iterations=1, dtype=dtype, show_progress=False)
+
+    def als():
+        for kw in (dict(solver="cg"), dict(solver="cholesky"), dict(implicit=False)):
+            model = ALS(factors=2, **quiet, **kw).fit(data)
+        model.recommend([0, 1], data[[0, 1]], N=2)
+        return ranking_metrics_at_k(model, data, data, K=2)
+
+    calls = {"ALS": als}
+    if dtype == np.float32:  # SGDMF factors are always float32
+        calls["SGDMF"] = lambda: SGDMF(factors=2, epochs=1, show_progress=False).fit(data)
+    return calls
+
+
 # One entry a family; each maps a kernel name to a call that compiles it.
-FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls, "optim": _optim_calls}
+FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls, "optim": _optim_calls,
+                "recommend": _recommend_calls}
 
 
 def warmup(verbose: bool = False) -> dict:

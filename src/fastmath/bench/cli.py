@@ -17,6 +17,7 @@ FAMILIES = {
     "conv": "fastmath.bench.conv",
     "matrix": "fastmath.bench.matrix",
     "optim": "fastmath.bench.optim",
+    "recommend": "fastmath.bench.recommend",
 }
 
 
@@ -70,6 +71,18 @@ def _first_calls(rows: list) -> str:
     return "| kernel | dtype | slowest first call (compile or cache load) |\n|---|---|---|\n" + body
 
 
+def _quality(rows: list) -> str:
+    """Quality figures (accuracy, precision@10, RMSE) that some cases measure once."""
+    seen = {}
+    for r in rows:
+        for name, value in r.get("quality", {}).items():
+            seen[(r["kernel"], r["case"], name)] = value
+    if not seen:
+        return ""
+    body = "\n".join(f"| {k} | {c} | {n} | {v:.4f} |" for (k, c, n), v in seen.items())
+    return "| kernel | case | quality measure | value |\n|---|---|---|---|\n" + body
+
+
 def plot(rows: list, path: str) -> None:
     """Horizontal bar chart of the speedups, log scale, 1x marked."""
     import matplotlib
@@ -103,6 +116,8 @@ def main(argv=None) -> int:
     progress = tqdm(desc="bench", unit="case", disable=args.no_progress, file=sys.stderr)
     for family in families:
         module = importlib.import_module(FAMILIES[family])
+        if args.kernel and not set(args.kernel) & set(module.KERNELS):
+            continue  # do not build the family's data for nothing
         for case in module.cases(quick=args.quick):
             if args.kernel and case.kernel not in args.kernel:
                 continue
@@ -116,6 +131,10 @@ def main(argv=None) -> int:
     print(format_table(rows))
     print()
     print(_first_calls(rows))
+    quality = _quality(rows)
+    if quality:
+        print()
+        print(quality)
     for r in rows:
         if r.get("skipped"):
             print(f"skipped {r['peer']} for {r['kernel']}: {r['skipped']}")

@@ -10,6 +10,7 @@ from .peers import torch_peer
 from .timing import Case
 
 FAMILY = "conv"
+KERNELS = ("conv2d", "conv2d fwd+bwd", "correlate2d")  # what --kernel can select
 # (N, C, H, W, K, R, stride, groups): the layers plus a stride-2 and a depthwise one
 LAYERS = [
     (32, 3, 32, 32, 16, 3, 1, 1),

@@ -12,6 +12,7 @@ from .peers import torch_peer
 from .timing import Case
 
 FAMILY = "matrix"
+KERNELS = ("matmul", "linear", "gram", "pairwise_sqdist", "spmm", "spmv", "softmax", "logsumexp")  # what --kernel can select
 DTYPES = (np.float32, np.float64)
 
 

@@ -9,6 +9,7 @@ from .peers import torch_peer
 from .timing import Case
 
 FAMILY = "optim"
+KERNELS = ("Adam.step", "SGDClassifier")  # what --kernel can select
 
 
 def _numpy_adam(p, g, m, v, t, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):

@@ -25,6 +25,8 @@ class Case:
     target: float | None = None
     target_peer: str | None = None
     skipped: dict = field(default_factory=dict)  # peer name -> why it is missing
+    # quality figures measured once (not timed): {"metric (library)": value}
+    quality: dict = field(default_factory=dict)
 
 
 def _time_once(fn: Callable[[], object], number: int = 1) -> float:
@@ -72,6 +74,8 @@ def run_case(case: Case, *, budget_s: float = 2.0, min_repeat: int = 3, max_repe
         "family": case.family, "kernel": case.kernel, "case": case.case, "dtype": case.dtype,
         "ours_s": ours_s, "first_call_s": first_call, "repeat": repeat,
     }
+    if case.quality:
+        base["quality"] = dict(case.quality)
     rows = []
     for name in case.peers:
         peer_s = statistics.median(samples[name])

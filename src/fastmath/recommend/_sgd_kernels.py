@@ -32,25 +32,24 @@ def _sgd_cell(users, items, ratings, start, stop, P, Q, bu, bi, mean, lr, reg, b
     """Surprise's SVD update over one cell; returns the sum of squared errors seen."""
     T = P.dtype.type
     lr_, reg_ = T(lr), T(reg)
+    f = P.shape[1]
     sse = 0.0
-    for k in range(start, stop):
+    for k in range(start, stop):  # 2-D indexing, no row views: a view's refcount is shared
         u = users[k]
         i = items[k]
-        pu = P[u]
-        qi = Q[i]
         dot = T(0.0)
-        for a in range(pu.shape[0]):
-            dot += pu[a] * qi[a]
+        for a in range(f):
+            dot += P[u, a] * Q[i, a]
         err = T(ratings[k] - mean) - dot
         if biased:
             err -= bu[u] + bi[i]
             bu[u] += lr_ * (err - reg_ * bu[u])
             bi[i] += lr_ * (err - reg_ * bi[i])
-        for a in range(pu.shape[0]):
-            p = pu[a]
-            q = qi[a]
-            pu[a] = p + lr_ * (err * q - reg_ * p)
-            qi[a] = q + lr_ * (err * p - reg_ * q)
+        for a in range(f):
+            p = P[u, a]
+            q = Q[i, a]
+            P[u, a] = p + lr_ * (err * q - reg_ * p)
+            Q[i, a] = q + lr_ * (err * p - reg_ * q)
         sse += np.float64(err) * np.float64(err)
     return sse
 

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-_LAZY_SUBMODULES = ("datasets", "linear_model", "metrics", "recommend")
+_LAZY_SUBMODULES = ("anomaly", "datasets", "linear_model", "metrics", "recommend", "stats")
 
 
 def __getattr__(name):

@@ -1,0 +1,83 @@
+"""Compiled kernels of the statistics family: chunked moments, Mahalanobis distances."""
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .._config import jit, jit_parallel
+
+
+@jit
+def _center_rows(X, lo, n, mean, out):
+    """out[r] = X[lo + r] - mean for r < n (float64)."""
+    d = X.shape[1]
+    for r in range(n):
+        for j in range(d):
+            out[r, j] = np.float64(X[lo + r, j]) - mean[j]
+
+
+@jit_parallel
+def chunk_moments(X, bounds, counts, means, scatters):
+    """Mean and scatter matrix ``sum (x - mean)(x - mean)^T`` of each row chunk.
+
+    Each chunk is centred on its own mean before the products (a second pass
+    over a cache-sized block), which keeps the sums accurate for data far
+    from 0; chunks are combined afterwards with Chan, Golub and LeVeque's
+    formula. The products go four rows at a time into the d x d accumulator,
+    so each accumulator row is loaded and stored once per four samples.
+    """
+    d = X.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        lo, hi = bounds[c], bounds[c + 1]
+        n = hi - lo
+        counts[c] = n
+        mean = np.zeros(d, np.float64)
+        for i in range(lo, hi):
+            for j in range(d):
+                mean[j] += X[i, j]
+        if n > 0:
+            mean /= n
+        S = np.zeros((d, d), np.float64)
+        z = np.empty((4, d), np.float64)
+        r = 0
+        while r + 4 <= n:
+            _center_rows(X, lo + r, 4, mean, z)
+            for j in range(d):
+                a0, a1, a2, a3 = z[0, j], z[1, j], z[2, j], z[3, j]
+                for k in range(d):
+                    S[j, k] += a0 * z[0, k] + a1 * z[1, k] + a2 * z[2, k] + a3 * z[3, k]
+            r += 4
+        while r < n:
+            _center_rows(X, lo + r, 1, mean, z)
+            for j in range(d):
+                for k in range(d):
+                    S[j, k] += z[0, j] * z[0, k]
+            r += 1
+        means[c, :] = mean
+        scatters[c, :, :] = S
+
+
+@jit_parallel
+def mahalanobis_rows(X, mean, inv_factor_t, bounds, out, squared):
+    """``out[i] = || (X[i] - mean) @ inv_factor_t ||`` (optionally squared), by row chunks.
+
+    ``inv_factor_t`` is ``inv(L).T`` for the Cholesky factor ``L`` of the
+    covariance, so the norm is the Mahalanobis distance. Each chunk is centred
+    in a cache-sized buffer and multiplied with one BLAS call.
+    """
+    d = X.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        lo, hi = bounds[c], bounds[c + 1]
+        n = hi - lo
+        if n == 0:
+            continue
+        block = np.empty((n, d), np.float64)
+        for i in range(n):
+            for j in range(d):
+                block[i, j] = np.float64(X[lo + i, j]) - mean[j]
+        z = np.dot(block, inv_factor_t)
+        for i in range(n):
+            s = 0.0
+            for j in range(d):
+                s += z[i, j] * z[i, j]
+            out[lo + i] = s if squared else np.sqrt(s)

@@ -18,12 +18,17 @@ def whitening_matrix(cov, name: str = "cov") -> np.ndarray:
         raise ValueError(f"{name} must be square, got shape {cov.shape}")
     if not np.all(np.isfinite(cov)):
         raise ValueError(f"{name} contains NaN or infinity")
+    advice = ("shrink it towards a scaled identity (e.g. MahalanobisDetector(shrinkage=...))")
     try:
         L = scipy.linalg.cholesky(cov, lower=True)
     except np.linalg.LinAlgError as exc:
-        raise ValueError(f"{name} is singular or not positive definite ({exc}); shrink it "
-                         f"towards a scaled identity (e.g. MahalanobisDetector(shrinkage=...))"
-                         ) from exc
+        raise ValueError(f"{name} is singular or not positive definite ({exc}); {advice}") from exc
+    # a rank-deficient covariance can factor with a pivot at rounding level:
+    # its distances would be noise of size 1 / sqrt(eps), so refuse it too
+    pivots = np.diag(L) ** 2
+    if cov.shape[0] and pivots.min() <= cov.shape[0] * np.finfo(np.float64).eps * np.diag(cov).max():
+        raise ValueError(f"{name} is singular to working precision (smallest Cholesky pivot "
+                         f"{pivots.min():.3g}); {advice}")
     inv = scipy.linalg.solve_triangular(L, np.eye(cov.shape[0]), lower=True)
     return np.ascontiguousarray(inv.T)
 

@@ -9,12 +9,21 @@ from scipy import special
 from .._validation import as_float_array
 
 
-class TtestResult(NamedTuple):
-    """Unpacks to ``(statistic, pvalue)`` like SciPy's result; ``df`` by name."""
-
+class _StatisticPvalue(NamedTuple):
     statistic: np.ndarray
     pvalue: np.ndarray
-    df: np.ndarray = np.nan
+
+
+class TtestResult(_StatisticPvalue):
+    """Unpacks to ``(statistic, pvalue)`` like SciPy's result; ``df`` by name."""
+
+    def __new__(cls, statistic, pvalue, df=np.nan):
+        result = super().__new__(cls, statistic, pvalue)
+        result.df = df
+        return result
+
+    def __repr__(self):
+        return f"TtestResult(statistic={self.statistic!r}, pvalue={self.pvalue!r}, df={self.df!r})"
 
 
 def ttest_ind(a, b, axis=0, equal_var=False, alternative="two-sided"):
@@ -34,7 +43,7 @@ def ttest_ind(a, b, axis=0, equal_var=False, alternative="two-sided"):
     >>> from fastmath.stats import ttest_ind
     >>> t, p = ttest_ind([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0])
     >>> round(float(t), 4), round(float(p), 4)
-    (-1.6432, 0.1733)
+    (-1.7321, 0.1516)
     """
     if alternative not in ("two-sided", "less", "greater"):
         raise ValueError(f"alternative must be 'two-sided', 'less' or 'greater'; got "

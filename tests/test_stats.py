@@ -1,0 +1,142 @@
+"""Statistics against NumPy/SciPy: streaming moments, scaling, Mahalanobis, t-test."""
+import numpy as np
+import pytest
+import scipy.stats as ss
+from numpy.testing import assert_allclose
+from scipy.spatial.distance import cdist
+from sklearn.covariance import EmpiricalCovariance
+
+from conftest import DTYPES, in_layout
+from fastmath.stats import (RunningMoments, mahalanobis, median_abs_deviation, robust_zscore,
+                            ttest_ind, zscore)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("splits", [[], [1], [3, 4, 50], list(range(1, 100, 7))])
+def test_running_moments_equal_batch_for_any_split(rng, dtype, splits):
+    X = (rng.standard_normal((100, 4)) * [1, 10, 0.1, 3] + 1e4).astype(dtype)
+    rm = RunningMoments()
+    for part in np.split(X, splits):
+        rm.update(part)
+    X64 = X.astype(np.float64)
+    assert rm.count == 100
+    assert_allclose(rm.mean, X64.mean(axis=0), rtol=1e-12)
+    assert_allclose(rm.cov, np.cov(X64.T), rtol=1e-9, atol=1e-9)
+    assert_allclose(rm.var, X64.var(axis=0, ddof=1), rtol=1e-9)
+
+
+def test_running_moments_merge_across_threads(rng):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = rng.standard_normal((20_000, 6))
+    parts = np.array_split(X, 4)
+    with ThreadPoolExecutor(4) as pool:
+        summaries = list(pool.map(lambda p: RunningMoments(ddof=0).update(p), parts))
+    total = RunningMoments(ddof=0)
+    for s in summaries:
+        total.merge(s)
+    assert_allclose(total.cov, np.cov(X.T, ddof=0), rtol=1e-10, atol=1e-12)
+    assert_allclose(total.var, X.var(axis=0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_running_moments_layouts(rng, layout):
+    X = rng.standard_normal((300, 5))
+    assert_allclose(RunningMoments().update(in_layout(X, layout)).cov, np.cov(X.T), rtol=1e-10)
+
+
+def test_running_moments_edge_cases(rng):
+    rm = RunningMoments()
+    with pytest.raises(ValueError, match="no data"):
+        rm.mean
+    rm.update(np.empty((0, 3)))
+    assert rm.count == 0 and np.all(np.isnan(rm.cov))
+    rm.update([[1.0, 2.0, 3.0]])
+    assert_allclose(rm.mean, [1, 2, 3]) and np.all(np.isnan(rm.cov))  # ddof=1 needs 2 rows
+    with pytest.raises(ValueError, match="features"):
+        rm.update(np.ones((2, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        RunningMoments().update([[1.0, np.nan]])
+    with pytest.raises(ValueError, match="ddof"):
+        RunningMoments(ddof=-1)
+    one = RunningMoments().update(rng.standard_normal(50))  # 1-D: one feature
+    assert one.cov.shape == (1, 1)
+
+
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_zscore_and_mad_match_scipy(rng, axis):
+    X = rng.standard_normal((40, 7)) * 3 + 2
+    X[0, 0] = np.nan
+    assert_allclose(zscore(X, axis=axis), ss.zscore(X, axis=axis), rtol=1e-12, equal_nan=True)
+    assert_allclose(zscore(X, axis=axis, ddof=1), ss.zscore(X, axis=axis, ddof=1), rtol=1e-12,
+                    equal_nan=True)
+    Y = X[1:]
+    assert_allclose(median_abs_deviation(Y, axis=axis, scale="normal"),
+                    ss.median_abs_deviation(Y, axis=axis, scale="normal"), rtol=1e-12)
+    median = np.median(Y, axis=axis, keepdims=True)
+    mad = ss.median_abs_deviation(Y, axis=axis, scale="normal")
+    mad = mad if axis is None else np.expand_dims(mad, axis)
+    assert_allclose(robust_zscore(Y, axis=axis), (Y - median) / mad, rtol=1e-12)
+
+
+def test_robust_zscore_resists_outliers(rng):
+    x = rng.standard_normal(1001)
+    x[:50] = 1e6
+    assert abs(np.median(robust_zscore(x)[50:])) < 0.2
+    assert np.all(np.abs(zscore(x)[50:]) < 0.3)  # the plain z-score is dragged to ~0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mahalanobis_matches_scipy_and_sklearn(rng, dtype):
+    A = rng.standard_normal((6, 6))
+    X = (rng.standard_normal((5000, 6)) @ A + 50).astype(dtype)
+    mean, cov = X.mean(axis=0, dtype=np.float64), np.cov(X.T.astype(np.float64))
+    want = cdist(X.astype(np.float64), mean[None], "mahalanobis", VI=np.linalg.inv(cov))[:, 0]
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    assert_allclose(mahalanobis(X, mean, cov), want, rtol=rtol)
+    est = EmpiricalCovariance().fit(X.astype(np.float64))
+    assert_allclose(mahalanobis(X, est.location_, est.covariance_, squared=True),
+                    est.mahalanobis(X.astype(np.float64)), rtol=rtol)
+    assert mahalanobis(X[:0], mean, cov).shape == (0,)
+
+
+def test_mahalanobis_bad_input(rng):
+    X = rng.standard_normal((10, 3))
+    with pytest.raises(ValueError, match="singular"):
+        mahalanobis(X, np.zeros(3), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="mean"):
+        mahalanobis(X, np.zeros(2), np.eye(3))
+    with pytest.raises(ValueError, match="cov"):
+        mahalanobis(X, np.zeros(3), np.eye(2))
+    with pytest.raises(ValueError, match="cov contains NaN"):
+        mahalanobis(X, np.zeros(3), np.full((3, 3), np.nan))
+
+
+@pytest.mark.parametrize("equal_var", [False, True])
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_ttest_matches_scipy(rng, equal_var, alternative):
+    a = rng.standard_normal((30, 3))
+    b = rng.standard_normal((45, 3)) * 2 + 0.4
+    got = ttest_ind(a, b, equal_var=equal_var, alternative=alternative)
+    want = ss.ttest_ind(a, b, equal_var=equal_var, alternative=alternative)
+    t, p = got  # unpacks like SciPy's result
+    assert_allclose(t, want.statistic, rtol=1e-12)
+    assert_allclose(p, want.pvalue, rtol=1e-10)
+    assert_allclose(got.df, want.df, rtol=1e-12)
+    t1, p1 = ttest_ind(a[:, 0], b[:, 0], equal_var=equal_var, alternative=alternative)
+    assert np.ndim(t1) == 0
+    assert_allclose(p1, p[0], rtol=1e-12)
+
+
+def test_ttest_axis_nan_and_bad_input(rng):
+    a, b = rng.standard_normal((3, 20)), rng.standard_normal((3, 25))
+    assert_allclose(ttest_ind(a, b, axis=1).pvalue,
+                    ss.ttest_ind(a, b, axis=1, equal_var=False).pvalue, rtol=1e-10)
+    a[0, 0] = np.nan
+    assert np.isnan(ttest_ind(a, b, axis=1).statistic[0])
+    with pytest.raises(ValueError, match="at least 2"):
+        ttest_ind([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="alternative"):
+        ttest_ind(a, b, alternative="both")
+    with pytest.raises(TypeError, match="a must hold real numbers"):
+        ttest_ind(["x", "y"], [1.0, 2.0])

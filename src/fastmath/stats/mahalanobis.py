@@ -26,7 +26,8 @@ def whitening_matrix(cov, name: str = "cov") -> np.ndarray:
     # a rank-deficient covariance can factor with a pivot at rounding level:
     # its distances would be noise of size 1 / sqrt(eps), so refuse it too
     pivots = np.diag(L) ** 2
-    if cov.shape[0] and pivots.min() <= cov.shape[0] * np.finfo(np.float64).eps * np.diag(cov).max():
+    tolerance = 1e3 * cov.shape[0] * np.finfo(np.float64).eps  # condition number ~1e12
+    if cov.shape[0] and pivots.min() <= tolerance * np.diag(cov).max():
         raise ValueError(f"{name} is singular to working precision (smallest Cholesky pivot "
                          f"{pivots.min():.3g}); {advice}")
     inv = scipy.linalg.solve_triangular(L, np.eye(cov.shape[0]), lower=True)

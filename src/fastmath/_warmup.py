@@ -100,9 +100,22 @@ def _recommend_calls(dtype):
     return calls
 
 
+def _stats_calls(dtype):
+    from fastmath import anomaly, metrics, stats
+
+    X = np.random.default_rng(0).standard_normal((20, 3)).astype(dtype)
+    y = np.arange(20) % 2
+    return {
+        "RunningMoments": lambda: stats.RunningMoments().update(X),
+        "mahalanobis": lambda: anomaly.MahalanobisDetector().fit(X).predict(X),
+        "roc_auc_score": lambda: (metrics.roc_auc_score(y, X[:, 0]),
+                                  metrics.average_precision_score(y, X[:, 0])),
+    }
+
+
 # One entry a family; each maps a kernel name to a call that compiles it.
 FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls, "optim": _optim_calls,
-                "recommend": _recommend_calls}
+                "recommend": _recommend_calls, "stats": _stats_calls}
 
 
 def warmup(verbose: bool = False) -> dict:

@@ -18,6 +18,7 @@ FAMILIES = {
     "matrix": "fastmath.bench.matrix",
     "optim": "fastmath.bench.optim",
     "recommend": "fastmath.bench.recommend",
+    "stats": "fastmath.bench.stats",
 }
 
 

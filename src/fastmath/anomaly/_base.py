@@ -39,7 +39,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     """``fit``/``partial_fit``, scores and the contamination threshold.
 
     Subclasses implement ``_reset()``, ``_learn(X)`` (update the model of the
-    normal data with new rows) and ``_anomaly(X)`` (larger is more abnormal).
+    normal data with new rows; ``self._reservoir.rows`` already includes
+    them) and ``_anomaly(X)`` (larger is more abnormal).
     ``score_samples`` is ``-_anomaly`` (scikit-learn: lower is more abnormal);
     ``offset_`` is the ``contamination`` quantile of the training scores,
     taken over a reservoir sample of at most ``max_samples`` rows.
@@ -70,8 +71,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return self._absorb(X)
 
     def _absorb(self, X):
+        self._reservoir.add(X)  # first: robust statistics are taken over the reservoir
         self._learn(X)
-        self._reservoir.add(X)
         self.offset_ = float(np.quantile(self.score_samples(self._reservoir.rows),
                                          self.contamination))
         return self

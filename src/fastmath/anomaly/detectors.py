@@ -82,13 +82,7 @@ class RobustZScoreDetector(BaseDetector):
         pass
 
     def _learn(self, X):
-        rows = X if self._reservoir.rows is None else np.concatenate([self._reservoir.rows, X])
-        if rows.shape[0] > self.max_samples:  # the reservoir after this update
-            probe = type(self._reservoir)(self.max_samples, 0)
-            probe.rows, probe.seen, probe.rng = (self._reservoir.rows.copy(),
-                                                 self._reservoir.seen, np.random.RandomState(0))
-            probe.add(X)
-            rows = probe.rows
+        rows = self._reservoir.rows
         self.median_ = np.median(rows, axis=0)
         deviation = np.abs(rows - self.median_)
         scale = np.median(deviation, axis=0) * NORMAL_MAD_SCALE
@@ -145,8 +139,7 @@ class MahalanobisDetector(BaseDetector):
             cov = np.zeros_like(cov)
         s = self.shrinkage
         if s == "auto":
-            sample = X if self._reservoir.rows is None else np.concatenate([self._reservoir.rows, X])
-            s = float(ledoit_wolf_shrinkage(sample[-self.max_samples:], assume_centered=False))
+            s = float(ledoit_wolf_shrinkage(self._reservoir.rows, assume_centered=False))
         if s:
             mu = np.trace(cov) / cov.shape[0]
             cov = (1.0 - s) * cov + s * mu * np.eye(cov.shape[0])

@@ -1,0 +1,57 @@
+"""The worked examples run end to end (small sizes) and write their figures."""
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytest.importorskip("matplotlib")
+
+
+def _run(name, argv, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monkeypatch.setattr(sys, "argv", [name, *argv])
+    return runpy.run_path(str(EXAMPLES / name), run_name="example")["main"](argv)
+
+
+def test_fraud_detection(tmp_path, monkeypatch, capsys):
+    png = tmp_path / "fraud.png"
+    rows = _run("fraud_detection.py", ["--small", "--out", str(png)], monkeypatch)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    out = capsys.readouterr().out
+    assert "ROC-AUC" in out and "Mahalanobis" in out
+    by_name = {r[0]: r for r in rows}
+    assert by_name["SGD logistic regression"][2] > 0.95  # ROC-AUC of the supervised model
+    assert by_name["Mahalanobis"][2] > 0.9
+
+
+def test_recommender(tmp_path, monkeypatch, capsys):
+    png = tmp_path / "loss.png"
+    rows = _run("recommender.py", ["--small", "--out", str(png)], monkeypatch)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "top 10 items" in capsys.readouterr().out
+    by_name = {r[0]: r for r in rows}
+    assert by_name["ALS (implicit, CG)"][1] > by_name["most popular"][1]  # precision@10
+
+
+def test_recommender_reads_movielens(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = {(int(u), int(i)): int(r) for u, i, r in zip(rng.integers(1, 60, 1500),
+                                                         rng.integers(1, 80, 1500),
+                                                         rng.integers(1, 6, 1500))}
+    data = tmp_path / "u.data"
+    data.write_text("".join(f"{u}\t{i}\t{r}\t0\n" for (u, i), r in lines.items()))
+    _run("recommender.py", ["--small", "--movielens", str(data), "--out",
+                            str(tmp_path / "l.png")], monkeypatch)
+    assert "MovieLens file" in capsys.readouterr().out
+
+
+def test_digits_cnn_reaches_97_percent(tmp_path, monkeypatch):
+    png = tmp_path / "digits.png"
+    history = _run("digits_cnn.py", ["--out", str(png)], monkeypatch)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert history[-1][2] >= 0.97  # test accuracy after the full run
+    assert history[-1][1] < history[0][1]  # training loss went down

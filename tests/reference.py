@@ -420,3 +420,18 @@ def ranking_metrics(recommended, test_items, n_items, K):
     n = len(recommended)
     return {"precision": hits_total / denom, "recall": float(np.mean(recall)),
             "map": ap_sum / n, "ndcg": ndcg_sum / n, "auc": auc_sum / n}
+
+
+def implicit_als_loss(C, X, Y, reg):
+    """implicit's normalized weighted loss of factors X, Y on confidences C (dense formula)."""
+    import scipy.sparse as sp
+
+    C = sp.csr_matrix(C, dtype=np.float64).toarray()
+    X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
+    S = X @ Y.T
+    observed = C != 0
+    weight = np.where(observed, np.abs(C), 1.0)
+    preference = (C > 0).astype(np.float64)
+    total = (weight * (preference - S) ** 2).sum() + reg * ((X ** 2).sum() + (Y ** 2).sum())
+    norm = np.abs(C).sum() + C.size - observed.sum()
+    return total / norm

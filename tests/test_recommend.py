@@ -289,3 +289,15 @@ def test_any_sparse_format_is_accepted():
     c = ALS(factors=3, iterations=2, random_state=0, **QUIET).fit(sp.csc_array(C))
     assert_array_equal(a.item_factors, b.item_factors)
     assert_array_equal(a.item_factors, c.item_factors)
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_loss_history_is_the_weighted_loss_after_each_iteration(solver):
+    C = _implicit(seed=10)
+    kw = dict(factors=4, regularization=0.1, alpha=2.0, solver=solver, dtype=np.float64,
+              random_state=0, **QUIET)
+    three = ALS(iterations=3, **kw).fit(C)
+    for k in (1, 2, 3):  # the same seed retraces the first k iterations
+        model = ALS(iterations=k, **kw).fit(C)
+        want = ref.implicit_als_loss(C * 2.0, model.user_factors, model.item_factors, 0.1)
+        assert_allclose(three.loss_history_[k - 1], want, rtol=1e-9)

@@ -118,4 +118,4 @@ def cases(quick: bool = False, seed: int = 0):
         yield from _sgdmf_cases(5_000, 2_000, 100_000, 2, 5)
     else:
         yield from _als_cases(100_000, 40_000, 5_000_000, (32, 64, 128), 15)
-        yield from _sgdmf_cases(20_000, 10_000, 1_250_000, 2, 20)
+        yield from _sgdmf_cases(20_000, 10_000, 1_250_000, 10, 20)

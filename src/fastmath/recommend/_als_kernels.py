@@ -60,26 +60,36 @@ def _symv(A, x, out):
 
 @jit
 def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
-    """A few CG steps on one row's normal equations, warm-started at ``x``."""
+    """A few CG steps on one row's normal equations, warm-started at ``x``.
+
+    Returns the row's part of the weighted loss at the *incoming* ``x``,
+    ``sum_i (c_i (1 - s_i)^2 - s_i^2) + x^T YtY x`` with ``s_i = y_i . x``:
+    the residual needs exactly those dot products, so the loss of the previous
+    iteration comes for free with the next user half-step.
+    """
     T = x.dtype.type
+    _symv(YtY, x, r)
+    loss = np.float64(_dot(x, r))
     if stop == start:  # no interactions: the exact solution is 0
         x[:] = 0
-        return
-    _symv(YtY, x, r)
+        return loss
     for k in range(r.shape[0]):
         r[k] = -r[k]
     for k in range(start, stop):
         i = indices[k]
         c = conf[k]
         d = _dot_row(Y, i, x)
+        d64 = np.float64(d)
         if c > 0:
             _axpy_row(T(c - (c - 1) * d), Y, i, r)
+            loss += c * (1.0 - d64) * (1.0 - d64) - d64 * d64
         else:  # negative feedback: preference 0 with confidence -c
             _axpy_row(T(-(-c - 1) * d), Y, i, r)
+            loss += (-c - 1.0) * d64 * d64
     p[:] = r
     rs_old = _dot(r, r)
     if rs_old < 1e-20:
-        return
+        return loss
     for _ in range(cg_steps):
         _symv(YtY, p, Ap)
         for k in range(start, stop):
@@ -95,6 +105,7 @@ def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
         for k in range(p.shape[0]):
             p[k] = r[k] + beta * p[k]
         rs_old = rs_new
+    return loss
 
 
 @jit
@@ -149,11 +160,13 @@ def _cholesky_row(x, Y, YtY, indices, conf, start, stop, A, rhs):
 
 
 @jit_parallel
-def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bounds):
+def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bounds, chunk_loss):
     """Update every row of ``X`` given ``Y`` (one ALS half-iteration).
 
     Rows are split into the chunks ``bounds`` (about equal work each, see
-    :func:`work_bounds`); each chunk reuses one set of work arrays.
+    :func:`work_bounds`); each chunk reuses one set of work arrays. With CG,
+    ``chunk_loss[c]`` gets the chunk's loss terms at the incoming ``X`` (see
+    :func:`_cg_row`); the Cholesky path leaves it at 0.
     """
     f = X.shape[1]
     cap = max(1, GATHER_BYTES // (f * X.itemsize))
@@ -169,6 +182,7 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
         buf = np.empty((cap, f), Y.dtype)
         buf_conf = np.empty(cap, conf.dtype)
         iota = np.arange(cap)
+        total = 0.0
         for u in range(bounds[c], bounds[c + 1]):
             start, stop = indptr[u], indptr[u + 1]
             n = stop - start
@@ -184,9 +198,10 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
                     for a in range(f):
                         buf[k, a] = Y[src, a]
                     buf_conf[k] = conf[start + k]
-                _cg_row(X[u], buf, YtY, iota, buf_conf, 0, n, cg_steps, r, p, Ap)
+                total += _cg_row(X[u], buf, YtY, iota, buf_conf, 0, n, cg_steps, r, p, Ap)
             else:
-                _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
+                total += _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
+        chunk_loss[c] = total
 
 
 def work_bounds(indptr, row_cost, n_chunks):

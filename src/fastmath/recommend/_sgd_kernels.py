@@ -14,7 +14,10 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, jit_parallel
+from .._prefetch import prefetch
 from ..linear_model._kernels import _next_random
+
+PREFETCH_AHEAD = 4
 
 
 @jit
@@ -34,7 +37,14 @@ def _sgd_cell(users, items, ratings, start, stop, P, Q, bu, bi, mean, lr, reg, b
     lr_, reg_ = T(lr), T(reg)
     f = P.shape[1]
     sse = 0.0
+    step = max(1, 64 // P.itemsize)
     for k in range(start, stop):  # 2-D indexing, no row views: a view's refcount is shared
+        if k + PREFETCH_AHEAD < stop:  # the factor rows of a later rating (shuffled: cache misses)
+            u_next = users[k + PREFETCH_AHEAD] * f
+            i_next = items[k + PREFETCH_AHEAD] * f
+            for off in range(0, f, step):
+                prefetch(P, u_next + off)
+                prefetch(Q, i_next + off)
         u = users[k]
         i = items[k]
         dot = T(0.0)

@@ -144,18 +144,26 @@ class ALS(FactorModel):
         total_conf = float(np.abs(user_side[2]).sum())
         n_users, n_items = Cui.shape
         norm = total_conf + n_users * n_items - Cui.nnz
-        terms = np.empty(n_items)
         user_bounds = _bounds(user_side[0], self.factors)
         item_bounds = _bounds(item_side[0], self.factors)
-        for _ in tqdm(range(self.iterations), desc="ALS", disable=not self.show_progress):
+        user_loss = np.zeros(user_bounds.shape[0] - 1)
+        item_loss = np.zeros(item_bounds.shape[0] - 1)
+        terms = np.empty(n_items)
+        progress = tqdm(total=self.iterations, desc="ALS", disable=not self.show_progress)
+        for it in range(self.iterations):
             K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg,
-                                 user_bounds)
+                                 user_bounds, user_loss)
+            if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
+                history.append((user_loss.sum() + self.regularization * _sq_norm(Y)) / norm)
             XtX = _gram(X)
             K.implicit_half_step(Y, X, XtX + reg, *item_side, self.cg_steps, use_cg,
-                                 item_bounds)
-            K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
-            penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
-            history.append((terms.sum() + penalty) / norm)
+                                 item_bounds, item_loss)
+            if not use_cg or it == self.iterations - 1:  # a separate pass
+                K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
+                penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
+                history.append((terms.sum() + penalty) / norm)
+            progress.update()
+        progress.close()
         return X, Y
 
     def _fit_explicit(self, Cui, Ciu, X, Y, history):
@@ -185,8 +193,9 @@ class ALS(FactorModel):
                 reg = np.eye(X.shape[1], dtype=dtype) * dtype.type(self.regularization)
                 YtY = _gram(self.item_factors) + reg
                 arrays = _csr_arrays(rows, dtype, self.alpha)
+                bounds = _bounds(arrays[0], X.shape[1])
                 K.implicit_half_step(X, self.item_factors, YtY, *arrays, self.cg_steps, False,
-                                     _bounds(arrays[0], X.shape[1]))
+                                     bounds, np.zeros(bounds.shape[0] - 1))
                 return X, None
             bias = np.zeros(rows.shape[0], dtype)
             K.explicit_half_step(X, bias, self.item_factors, self.item_bias, self.global_mean,

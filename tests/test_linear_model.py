@@ -373,3 +373,28 @@ def test_one_feature_and_tiny_inputs(rng):
     assert_array_equal(two.predict([[1.0], [-1.0]]), [0, 1])
     reg = SGDRegressor().fit([[1.0]], [2.0])
     assert reg.predict([[1.0]]).shape == (1,)
+
+
+@pytest.mark.parametrize("kw", [dict(loss="log_loss"), dict(loss="modified_huber", penalty="l1"),
+                                dict(loss="hinge", penalty="elasticnet", average=10),
+                                dict(loss="hinge", early_stopping=True)])
+def test_two_thread_dense_fit_equals_the_serial_fit(rng, kw):
+    """One dense problem on 2 threads (a gather thread feeds the trainer) changes nothing."""
+    X = rng.standard_normal((20_000, 12))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(20_000) > 0).astype(int)
+    serial = SGDClassifier(random_state=0, n_jobs=1, **kw).fit(X, y)
+    piped = SGDClassifier(random_state=0, n_jobs=2, **kw).fit(X, y)
+    assert_array_equal(piped._standard_coef, serial._standard_coef)
+    assert_array_equal(piped.intercept_, serial.intercept_)
+    assert_allclose(piped.coef_, serial.coef_, rtol=1e-12, atol=1e-14)
+    assert piped.n_iter_ == serial.n_iter_
+    import fastmath
+
+    target = X @ rng.standard_normal(12)
+    piped_reg = SGDRegressor(random_state=0).fit(X, target)  # all threads: the two-thread path
+    fastmath.set_num_threads(1)
+    try:
+        serial_reg = SGDRegressor(random_state=0).fit(X, target)
+    finally:
+        fastmath.set_num_threads(fastmath.max_threads())
+    assert_array_equal(piped_reg.coef_, serial_reg.coef_)

@@ -19,6 +19,7 @@ from . import _kernels as K
 
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's damping of the intercept on sparse data
+PIPELINE_BLOCK_ROWS = 4096  # rows per double-buffer block of the two-thread dense fit
 
 LOSS_CODES = {
     "hinge": (K.HINGE, 1.0),
@@ -159,14 +160,25 @@ class BaseSGD(BaseEstimator):
         n_iter = np.zeros(k, np.int64)
         status = np.zeros(k, np.int64)
         t_end = np.zeros(k, np.float64)
+        threads = max(1, min(n_threads, _config.max_threads()))
+        w_pos = np.asarray(weights_pos, np.float64)
+        w_neg = np.asarray(weights_neg, np.float64)
         previous = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(n_threads, k, _config.max_threads())))
         try:
-            K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
-                       np.asarray(positives, np.int64), train, val, coef, intercept, avg_coef,
-                       avg_intercept, seeds, settings, float(self.t_), 
-                       np.asarray(weights_pos, np.float64), np.asarray(weights_neg, np.float64),
-                       n_iter, status, t_end)
+            if k == 1 and threads >= 2 and not sparse and self.shuffle \
+                    and train.shape[0] >= 2 * PIPELINE_BLOCK_ROWS:
+                # one problem: a second thread feeds the shuffled rows (same result)
+                numba.set_num_threads(2)
+                n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(
+                    Xd, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
+                    avg_coef[0], avg_intercept[0:1], seeds[0], settings, float(self.t_),
+                    w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS)
+            else:
+                numba.set_num_threads(max(1, min(threads, k)))
+                K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
+                           np.asarray(positives, np.int64), train, val, coef, intercept,
+                           avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
+                           n_iter, status, t_end)
         finally:
             numba.set_num_threads(previous)
         if np.any(status == K.DIVERGED):

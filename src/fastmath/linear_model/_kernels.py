@@ -364,6 +364,158 @@ def _all_finite(w, b):
     return True
 
 
+# Slots of the float64 state vector a fit carries between epochs and row blocks.
+WSCALE, B, AVG_B, AVG_A, AVG_DEN, U, T, ETA, OBJECTIVE, SQ_RAW, L1_RAW = range(11)
+BEST_OBJECTIVE, BEST_SCORE, NO_IMPROVEMENT, N_STATE = 11, 12, 13, 14
+
+
+@jit
+def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, q, st, s,
+                l1_ratio, optimal_init, track, weight_pos, weight_neg):
+    """One SGD step per row of ``rows``, in order (scikit-learn's ``_plain_sgd`` body)."""
+    alpha = s.alpha
+    wscale, b, avg_b = st[WSCALE], st[B], st[AVG_B]
+    average_a, average_b, u, t, eta = st[AVG_A], st[AVG_DEN], st[U], st[T], st[ETA]
+    objective, sq_raw, l1_raw = st[OBJECTIVE], st[SQ_RAW], st[L1_RAW]
+    for ii in range(rows.shape[0]):
+        i = rows[ii]
+        _prefetch_rows(X, indptr, indices, data, sparse, y, sw, rows, ii)
+        if sparse:
+            p = np.float64(_sparse_dot(w, indptr, indices, data, i)) * wscale + b
+        else:
+            p = np.float64(_dense_dot(w, X, i)) * wscale + b
+        if s.learning_rate == LR_OPTIMAL:
+            eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+        elif s.learning_rate == LR_INVSCALING:
+            eta = s.eta0 / t ** s.power_t
+        yi = _target(y, i, positive)
+        if track:
+            objective += loss_value(s.loss, s.loss_param, yi, p)
+            if s.penalty != PENALTY_NONE:
+                objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_raw
+                                      + l1_ratio * wscale * l1_raw)
+        dloss = loss_gradient(s.loss, s.loss_param, yi, p)
+        if dloss < -MAX_DLOSS:  # comparisons, not min/max: NaN must propagate
+            dloss = -MAX_DLOSS
+        elif dloss > MAX_DLOSS:
+            dloss = MAX_DLOSS
+        class_weight = weight_pos if yi > 0.0 else weight_neg
+        update = -eta * dloss * class_weight * sw[i]
+        if s.penalty == PENALTY_L2 or s.penalty == PENALTY_ELASTICNET:
+            wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+            if wscale < s.wscale_floor:  # fold the scale into w
+                if s.average > 0:
+                    for j in range(w.shape[0]):
+                        aw[j] = (aw[j] + average_a * w[j]) / average_b
+                    average_a = 0.0
+                    average_b = 1.0
+                for j in range(w.shape[0]):
+                    w[j] *= wscale
+                sq_raw *= wscale * wscale
+                l1_raw *= wscale
+                wscale = 1.0
+        if update != 0.0:
+            c = w.dtype.type(update / wscale)
+            if sparse:
+                dsq, dl1 = _sparse_axpy(w, indptr, indices, data, i, c, track)
+            else:
+                dsq, dl1 = _dense_axpy(w, X, i, c, track)
+            sq_raw += dsq
+            l1_raw += dl1
+            if s.fit_intercept:
+                b += update * s.intercept_decay
+        if 0 < s.average <= t:
+            n_avg = t - s.average + 1.0
+            _add_average(aw, X, indptr, indices, data, sparse, i, update / wscale, average_a)
+            if n_avg > 1.0:
+                average_b /= 1.0 - 1.0 / n_avg
+            average_a += average_b * wscale / n_avg
+            avg_b += (b - avg_b) / n_avg
+        if s.penalty >= PENALTY_L1:
+            u += l1_ratio * eta * alpha
+            dsq, dl1 = _l1_penalty(w, q, aw, indptr, indices, sparse, i, u, wscale,
+                                   average_a, track)
+            sq_raw += dsq
+            l1_raw += dl1
+        t += 1.0
+    st[WSCALE], st[B], st[AVG_B] = wscale, b, avg_b
+    st[AVG_A], st[AVG_DEN], st[U], st[T], st[ETA] = average_a, average_b, u, t, eta
+    st[OBJECTIVE], st[SQ_RAW], st[L1_RAW] = objective, sq_raw, l1_raw
+
+
+@jit
+def _fold_scale(w, aw, st, average):
+    """Make ``w`` the true weights (wscale 1) and fold the running average into ``aw``."""
+    wscale = st[WSCALE]
+    if average > 0:
+        for j in range(w.shape[0]):
+            aw[j] = (aw[j] + st[AVG_A] * w[j]) / st[AVG_DEN]
+        st[AVG_A] = 0.0
+        st[AVG_DEN] = 1.0
+    for j in range(w.shape[0]):
+        w[j] *= wscale
+    st[WSCALE] = 1.0
+
+
+@jit
+def _setup(w, b0, ab0, s, t0):
+    """State vector, L1 accumulators and the constants of a fit."""
+    st = np.zeros(N_STATE)
+    st[WSCALE], st[B], st[AVG_B] = 1.0, b0, ab0
+    st[AVG_DEN], st[T], st[ETA] = 1.0, t0, s.eta0
+    st[BEST_OBJECTIVE], st[BEST_SCORE] = np.inf, -np.inf
+    q = np.zeros(w.shape[0] if s.penalty >= PENALTY_L1 else 0, dtype=w.dtype)
+    l1_ratio = s.l1_ratio
+    if s.penalty == PENALTY_L2:
+        l1_ratio = 0.0
+    elif s.penalty == PENALTY_L1:
+        l1_ratio = 1.0
+    optimal_init = 0.0
+    if s.learning_rate == LR_OPTIMAL:
+        typw = np.sqrt(1.0 / np.sqrt(s.alpha))
+        initial_eta0 = typw / max(1.0, loss_gradient(s.loss, s.loss_param, 1.0, -typw))
+        optimal_init = 1.0 / (initial_eta0 * s.alpha)
+    track = s.tol > -np.inf and not s.early_stopping  # the objective needs the norms
+    return st, q, l1_ratio, optimal_init, track
+
+
+@jit
+def _begin_epoch(w, st, track):
+    st[OBJECTIVE] = 0.0
+    if track:
+        st[SQ_RAW], st[L1_RAW] = _norms(w)
+
+
+@jit
+def _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw, st, s, n_train):
+    """Divergence check and scikit-learn's stopping rule; returns (stop, status)."""
+    if not _all_finite(w, st[B]):
+        return True, DIVERGED
+    if s.early_stopping:
+        _fold_scale(w, aw, st, s.average)  # the score wants the true weights
+        score = _validation_score(w, st[B], X, indptr, indices, data, sparse, y, sw, positive,
+                                  val, s.classifier)
+        if s.tol > -np.inf and score < st[BEST_SCORE] + s.tol:
+            st[NO_IMPROVEMENT] += 1
+        else:
+            st[NO_IMPROVEMENT] = 0
+        st[BEST_SCORE] = max(st[BEST_SCORE], score)
+    else:
+        objective = st[OBJECTIVE] / max(1, n_train)
+        if s.tol > -np.inf and objective > st[BEST_OBJECTIVE] - s.tol:
+            st[NO_IMPROVEMENT] += 1
+        else:
+            st[NO_IMPROVEMENT] = 0
+        st[BEST_OBJECTIVE] = min(st[BEST_OBJECTIVE], objective)
+    if st[NO_IMPROVEMENT] >= s.n_iter_no_change:
+        if s.learning_rate == LR_ADAPTIVE and st[ETA] > 1e-6:
+            st[ETA] /= 5.0
+            st[NO_IMPROVEMENT] = 0
+        else:
+            return True, OK
+    return False, OK
+
+
 @jit
 def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
             w, b_out, aw, ab_out, seed, s, t0, weight_pos, weight_neg):
@@ -373,142 +525,96 @@ def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
     intercept; ``aw``/``ab_out[0]`` the averaged ones. Returns
     ``(n_iter, status, t)`` where ``t`` is the sample counter after the fit.
     """
-    n_train = train.shape[0]
     order = train.copy()
     state = np.full(1, seed, dtype=np.uint64)
-    q = np.zeros(w.shape[0] if s.penalty >= PENALTY_L1 else 0, dtype=w.dtype)
-    l1_ratio = s.l1_ratio
-    if s.penalty == PENALTY_L2:
-        l1_ratio = 0.0
-    elif s.penalty == PENALTY_L1:
-        l1_ratio = 1.0
-    alpha = s.alpha
-    track = s.tol > -np.inf and not s.early_stopping  # the objective needs the norms
-    optimal_init = 0.0
-    if s.learning_rate == LR_OPTIMAL:
-        typw = np.sqrt(1.0 / np.sqrt(alpha))
-        initial_eta0 = typw / max(1.0, loss_gradient(s.loss, s.loss_param, 1.0, -typw))
-        optimal_init = 1.0 / (initial_eta0 * alpha)
-    eta = s.eta0
-    b = np.float64(b_out[0])
-    avg_b = np.float64(ab_out[0])
-    wscale = 1.0
-    average_a = 0.0
-    average_b = 1.0
-    u = 0.0
-    t = t0
-    best_objective = np.inf
-    best_score = -np.inf
-    no_improvement = 0
+    st, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
     n_iter = 0
     status = OK
     for epoch in range(s.max_iter):
         if s.shuffle:
             shuffle_inplace(order, state)
-        sq_raw, l1_raw = _norms(w) if track else (0.0, 0.0)
-        objective = 0.0
-        for ii in range(n_train):
-            i = order[ii]
-            _prefetch_rows(X, indptr, indices, data, sparse, y, sw, order, ii)
-            if sparse:
-                p = np.float64(_sparse_dot(w, indptr, indices, data, i)) * wscale + b
-            else:
-                p = np.float64(_dense_dot(w, X, i)) * wscale + b
-            if s.learning_rate == LR_OPTIMAL:
-                eta = 1.0 / (alpha * (optimal_init + t - 1.0))
-            elif s.learning_rate == LR_INVSCALING:
-                eta = s.eta0 / t ** s.power_t
-            yi = _target(y, i, positive)
-            if track:
-                objective += loss_value(s.loss, s.loss_param, yi, p)
-                if s.penalty != PENALTY_NONE:
-                    objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_raw
-                                          + l1_ratio * wscale * l1_raw)
-            dloss = loss_gradient(s.loss, s.loss_param, yi, p)
-            if dloss < -MAX_DLOSS:  # comparisons, not min/max: NaN must propagate
-                dloss = -MAX_DLOSS
-            elif dloss > MAX_DLOSS:
-                dloss = MAX_DLOSS
-            class_weight = weight_pos if yi > 0.0 else weight_neg
-            update = -eta * dloss * class_weight * sw[i]
-            if s.penalty == PENALTY_L2 or s.penalty == PENALTY_ELASTICNET:
-                wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
-                if wscale < s.wscale_floor:  # fold the scale into w
-                    if s.average > 0:
-                        for j in range(w.shape[0]):
-                            aw[j] = (aw[j] + average_a * w[j]) / average_b
-                        average_a = 0.0
-                        average_b = 1.0
-                    for j in range(w.shape[0]):
-                        w[j] *= wscale
-                    sq_raw *= wscale * wscale
-                    l1_raw *= wscale
-                    wscale = 1.0
-            if update != 0.0:
-                c = w.dtype.type(update / wscale)
-                if sparse:
-                    dsq, dl1 = _sparse_axpy(w, indptr, indices, data, i, c, track)
-                else:
-                    dsq, dl1 = _dense_axpy(w, X, i, c, track)
-                sq_raw += dsq
-                l1_raw += dl1
-                if s.fit_intercept:
-                    b += update * s.intercept_decay
-            if 0 < s.average <= t:
-                n_avg = t - s.average + 1.0
-                _add_average(aw, X, indptr, indices, data, sparse, i, update / wscale, average_a)
-                if n_avg > 1.0:
-                    average_b /= 1.0 - 1.0 / n_avg
-                average_a += average_b * wscale / n_avg
-                avg_b += (b - avg_b) / n_avg
-            if s.penalty >= PENALTY_L1:
-                u += l1_ratio * eta * alpha
-                dsq, dl1 = _l1_penalty(w, q, aw, indptr, indices, sparse, i, u, wscale,
-                                       average_a, track)
-                sq_raw += dsq
-                l1_raw += dl1
-            t += 1.0
+        _begin_epoch(w, st, track)
+        _train_rows(X, indptr, indices, data, sparse, y, sw, positive, order, w, aw, q, st, s,
+                    l1_ratio, optimal_init, track, weight_pos, weight_neg)
         n_iter = epoch + 1
-        if not _all_finite(w, b):
-            status = DIVERGED
+        stop, status = _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw,
+                                  st, s, order.shape[0])
+        if stop:
             break
-        if s.early_stopping:
-            for j in range(w.shape[0]):  # the score wants the true weights
-                w[j] *= wscale
-            if s.average > 0:
-                for j in range(w.shape[0]):
-                    aw[j] = (aw[j] + average_a * w[j] / wscale) / average_b
-                average_a = 0.0
-                average_b = 1.0
-            wscale = 1.0
-            score = _validation_score(w, b, X, indptr, indices, data, sparse, y, sw, positive,
-                                      val, s.classifier)
-            if s.tol > -np.inf and score < best_score + s.tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            best_score = max(best_score, score)
-        else:
-            objective /= max(1, n_train)
-            if s.tol > -np.inf and objective > best_objective - s.tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            best_objective = min(best_objective, objective)
-        if no_improvement >= s.n_iter_no_change:
-            if s.learning_rate == LR_ADAPTIVE and eta > 1e-6:
-                eta /= 5.0
-                no_improvement = 0
-            else:
-                break
-    if s.average > 0:
-        for j in range(w.shape[0]):
-            aw[j] = (aw[j] + average_a * w[j]) / average_b
-    for j in range(w.shape[0]):
-        w[j] *= wscale
-    b_out[0] = b
-    ab_out[0] = avg_b
-    return n_iter, status, t
+    _fold_scale(w, aw, st, s.average)
+    b_out[0] = st[B]
+    ab_out[0] = st[AVG_B]
+    return n_iter, status, st[T]
+
+
+@jit
+def _gather(X, y, sw, order, start, stop, Xb, yb, swb):
+    """Copy rows ``order[start:stop]`` of X, y and sw into the block buffers."""
+    d = X.shape[1]
+    for r in range(stop - start):
+        i = order[start + r]
+        if r + 8 < stop - start:  # ask for a later row while this one is copied
+            later = order[start + r + 8] * d
+            for off in range(0, d, max(1, 64 // X.itemsize)):
+                prefetch(X, later + off)
+        for j in range(d):
+            Xb[r, j] = X[i, j]
+        yb[r] = y[i]
+        swb[r] = sw[i]
+
+
+@jit_parallel
+def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed, s, t0,
+                      weight_pos, weight_neg, block_rows):
+    """:func:`fit_one` for dense X on two threads: one trains, one gathers.
+
+    Visiting shuffled rows is bound by memory latency. Here each epoch's rows
+    are copied in shuffled order, one block ahead, into a double buffer by a
+    second thread, while the first trains on the previous block from cache.
+    The rows and the per-sample arithmetic are those of :func:`fit_one`, so
+    the weights are the same bit for bit (averaged weights up to the rounding
+    of the final fold, which the compiler may contract differently).
+    """
+    order = train.copy()
+    state = np.full(1, seed, dtype=np.uint64)
+    st, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
+    n_train = order.shape[0]
+    d = X.shape[1]
+    Xb = np.empty((2, block_rows, d), X.dtype)
+    yb = np.empty((2, block_rows), y.dtype)
+    swb = np.empty((2, block_rows), sw.dtype)
+    iota = np.arange(block_rows)
+    no_rows = np.zeros(1, np.int32)  # the dense placeholders the Python side passes too
+    no_data = np.zeros(0, X.dtype)
+    n_blocks = (n_train + block_rows - 1) // block_rows
+    n_iter = 0
+    status = OK
+    for epoch in range(s.max_iter):
+        if s.shuffle:
+            shuffle_inplace(order, state)
+        _begin_epoch(w, st, track)
+        _gather(X, y, sw, order, 0, min(block_rows, n_train), Xb[0], yb[0], swb[0])
+        for blk in range(n_blocks):
+            cur = blk % 2
+            count = min(block_rows, n_train - blk * block_rows)
+            for task in prange(2):
+                if task == 0:
+                    _train_rows(Xb[cur], no_rows, no_rows, no_data, False, yb[cur], swb[cur],
+                                positive, iota[:count], w, aw, q, st, s, l1_ratio, optimal_init,
+                                track, weight_pos, weight_neg)
+                elif blk + 1 < n_blocks:
+                    start = (blk + 1) * block_rows
+                    _gather(X, y, sw, order, start, min(start + block_rows, n_train),
+                            Xb[1 - cur], yb[1 - cur], swb[1 - cur])
+        n_iter = epoch + 1
+        stop, status = _end_epoch(X, no_rows, no_rows, no_data, False, y, sw, positive, val, w,
+                                  aw, st, s, n_train)
+        if stop:
+            break
+    _fold_scale(w, aw, st, s.average)
+    b_out[0] = st[B]
+    ab_out[0] = st[AVG_B]
+    return n_iter, status, st[T]
 
 
 @jit_parallel

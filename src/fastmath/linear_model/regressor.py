@@ -133,7 +133,7 @@ n_iter_no_change, warm_start, average
             avg_intercept = np.array(self._average_intercept, dtype=np.float64).reshape(1)
         n_iter = self._run(X, y, sw, [-1], coef, intercept, avg_coef, avg_intercept, [1.0],
                            [1.0], max_iter, early_stopping,
-                           check_random_state(self.random_state), 1)
+                           check_random_state(self.random_state), self._threads())
         self._store(coef[0], intercept, avg_coef[0], avg_intercept, n_iter, n)
         return self
 

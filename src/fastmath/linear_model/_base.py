@@ -85,6 +85,18 @@ class BaseSGD(BaseEstimator):
             wscale_floor=1e-6 if dtype == np.float32 else 1e-9,
         )
 
+    def _start_fit(self, coef_init, intercept_init):
+        """Check the parameters and forget the previous fit (``warm_start`` keeps its weights)."""
+        self._check_params()
+        if self.warm_start and hasattr(self, "coef_"):
+            coef_init = self.coef_ if coef_init is None else coef_init
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        for attr in ("coef_", "_standard_coef"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        self.t_ = 1.0
+        return coef_init, intercept_init
+
     # --- data ---------------------------------------------------------------
     def _validate_X_y(self, X, y, reset: bool):
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],

@@ -517,6 +517,15 @@ def _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw, st
 
 
 @jit
+def _finish(w, aw, st, s, b_out, ab_out, n_iter, status):
+    """Write the true weights and intercepts back; the return value of a fit."""
+    _fold_scale(w, aw, st, s.average)
+    b_out[0] = st[B]
+    ab_out[0] = st[AVG_B]
+    return n_iter, status, st[T]
+
+
+@jit
 def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
             w, b_out, aw, ab_out, seed, s, t0, weight_pos, weight_neg):
     """Train one binary (``positive >= 0``) or regression problem in place.
@@ -541,10 +550,7 @@ def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
                                   st, s, order.shape[0])
         if stop:
             break
-    _fold_scale(w, aw, st, s.average)
-    b_out[0] = st[B]
-    ab_out[0] = st[AVG_B]
-    return n_iter, status, st[T]
+    return _finish(w, aw, st, s, b_out, ab_out, n_iter, status)
 
 
 @jit
@@ -611,10 +617,7 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
                                   aw, st, s, n_train)
         if stop:
             break
-    _fold_scale(w, aw, st, s.average)
-    b_out[0] = st[B]
-    ab_out[0] = st[AVG_B]
-    return n_iter, status, st[T]
+    return _finish(w, aw, st, s, b_out, ab_out, n_iter, status)
 
 
 @jit_parallel

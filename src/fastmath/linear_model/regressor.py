@@ -90,14 +90,7 @@ n_iter_no_change, warm_start, average
         -------
         self
         """
-        self._check_params()
-        if self.warm_start and hasattr(self, "coef_"):
-            coef_init = self.coef_ if coef_init is None else coef_init
-            intercept_init = self.intercept_ if intercept_init is None else intercept_init
-        for attr in ("coef_", "_standard_coef"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        self.t_ = 1.0
+        coef_init, intercept_init = self._start_fit(coef_init, intercept_init)
         return self._fit(X, y, sample_weight, coef_init, intercept_init, self.max_iter,
                          self.early_stopping, reset=True)
 

@@ -18,7 +18,7 @@ from .._config import jit, jit_parallel
 from .._prefetch import prefetch
 
 PREFETCH_AHEAD = 8  # factor rows requested ahead of the gather
-GATHER_BYTES = 128 * 1024  # per-thread buffer for one row's factor vectors (fits L2)
+GATHER_BYTES = 512 * 1024  # per-thread buffer for one row's factor vectors (fits L2)
 
 
 @jit
@@ -53,9 +53,22 @@ def _axpy_row(alpha, Y, i, out):
 
 @jit
 def _symv(A, x, out):
-    """out = A @ x for a small square matrix."""
-    for a in range(A.shape[0]):
+    """out = A @ x for a small square matrix, four rows per pass over x."""
+    n = A.shape[0]
+    a = 0
+    while a + 4 <= n:
+        s0 = s1 = s2 = s3 = x.dtype.type(0.0)
+        for b in range(n):
+            xb = x[b]
+            s0 += A[a, b] * xb
+            s1 += A[a + 1, b] * xb
+            s2 += A[a + 2, b] * xb
+            s3 += A[a + 3, b] * xb
+        out[a], out[a + 1], out[a + 2], out[a + 3] = s0, s1, s2, s3
+        a += 4
+    while a < n:
         out[a] = _dot_row(A, a, x)
+        a += 1
 
 
 @jit

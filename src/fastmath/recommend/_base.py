@@ -187,6 +187,20 @@ class FactorModel:
                          ids[start:stop], scores[start:stop])
         return ids, scores
 
+    def _pair_scores(self, userids, itemids):
+        """``p_u . q_i`` for matching id arrays (checked), plus the biases of rating models."""
+        self._check_fitted()
+        u, _ = check_ids(userids, self.user_factors.shape[0], "userids")
+        i, _ = check_ids(itemids, self.item_factors.shape[0], "itemids")
+        if u.shape != i.shape:
+            raise ValueError(f"userids and itemids must have the same length, got "
+                             f"{u.shape[0]} and {i.shape[0]}")
+        scores = np.einsum("ij,ij->i", self.user_factors[u].astype(np.float64),
+                           self.item_factors[i].astype(np.float64))
+        if self._rating_model:
+            scores += self.global_mean + self.user_bias[u] + self.item_bias[i]
+        return scores
+
     def _similar(self, table, ids, N, name):
         self._check_fitted()
         N = check_positive_int(N, "N")

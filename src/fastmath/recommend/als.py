@@ -203,20 +203,8 @@ class ALS(FactorModel):
             return X, bias
 
     def predict(self, userids, itemids):
-        """Predicted ratings (explicit model) or preference scores (implicit model)."""
-        from ._base import check_ids
-
-        self._check_fitted()
-        u, _ = check_ids(userids, self.user_factors.shape[0], "userids")
-        i, _ = check_ids(itemids, self.item_factors.shape[0], "itemids")
-        if u.shape != i.shape:
-            raise ValueError(f"userids and itemids must have the same length, got "
-                             f"{u.shape[0]} and {i.shape[0]}")
-        scores = np.einsum("ij,ij->i", self.user_factors[u].astype(np.float64),
-                           self.item_factors[i].astype(np.float64))
-        if not self.implicit:
-            scores += self.global_mean + self.user_bias[u] + self.item_bias[i]
-        return scores
+        """Predicted ratings (explicit model) or preference scores ``x_u . y_i`` (implicit)."""
+        return self._pair_scores(userids, itemids)
 
 
 def _csr_arrays(matrix, dtype, scale):

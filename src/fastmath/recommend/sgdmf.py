@@ -6,8 +6,8 @@ from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
 from . import _als_kernels
-from ._base import (FactorModel, check_ids, check_interactions, check_non_negative,
-                    check_positive_int, threads)
+from ._base import (FactorModel, check_interactions, check_non_negative, check_positive_int,
+                    threads)
 from ._sgd_kernels import sgd_epoch
 from .als import _csr_arrays, _json_seed
 
@@ -143,15 +143,7 @@ class SGDMF(FactorModel):
 
     def predict(self, userids, itemids):
         """Predicted ratings ``mean + b_u + b_i + p_u . q_i``."""
-        self._check_fitted()
-        u, _ = check_ids(userids, self.user_factors.shape[0], "userids")
-        i, _ = check_ids(itemids, self.item_factors.shape[0], "itemids")
-        if u.shape != i.shape:
-            raise ValueError(f"userids and itemids must have the same length, got "
-                             f"{u.shape[0]} and {i.shape[0]}")
-        dots = np.einsum("ij,ij->i", self.user_factors[u].astype(np.float64),
-                         self.item_factors[i].astype(np.float64))
-        return self.global_mean + self.user_bias[u] + self.item_bias[i] + dots
+        return self._pair_scores(userids, itemids)
 
 
 def _grid(R, n_blocks, rng):

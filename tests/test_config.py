@@ -107,3 +107,19 @@ print(numba.config.CACHE_DIR)
     assert float(value) == pytest.approx(1 / 3)
     assert pathlib.Path(cache_dir).is_relative_to(home)
     assert list(pathlib.Path(cache_dir).rglob("*.nbi")), "no cache written to the fallback directory"
+
+
+def test_thread_limit_sets_and_restores():
+    from fastmath._config import thread_limit
+
+    before = fm.get_num_threads()
+    with thread_limit(1):
+        assert fm.get_num_threads() == 1
+    assert fm.get_num_threads() == before
+    with thread_limit(0):
+        assert fm.get_num_threads() == fm.max_threads()
+    with thread_limit(10_000):
+        assert fm.get_num_threads() == fm.max_threads()
+    with pytest.raises(ValueError, match="threads"):
+        with thread_limit(-1):
+            pass

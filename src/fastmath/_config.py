@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numba
@@ -23,6 +24,7 @@ __all__ = [
     "jit_parallel",
     "max_threads",
     "set_num_threads",
+    "thread_limit",
     "threading_layer",
 ]
 
@@ -152,6 +154,24 @@ def set_num_threads(n: int) -> None:
     if not 1 <= n <= limit:
         raise ValueError(f"n must be between 1 and {limit}, got {n}")
     numba.set_num_threads(n)
+
+
+@contextmanager
+def thread_limit(n: int):
+    """Run the parallel kernels called inside the block on ``n`` threads (0: all cores).
+
+    ``n`` above :func:`max_threads` is clipped; the previous setting of the
+    calling thread is restored on exit.
+    """
+    if isinstance(n, bool) or not hasattr(n, "__index__") or n.__index__() < 0:
+        raise ValueError(f"the number of threads must be an integer >= 0, got {n!r}")
+    n = n.__index__()
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max_threads() if n == 0 else min(n, max_threads()))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def get_num_threads() -> int:

@@ -221,3 +221,48 @@ def as_csr(A, name: str) -> CSR:
     if indptr.dtype != indices.dtype:  # one index type per kernel signature
         indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
     return CSR(indptr, indices, data, (n_rows, n_cols))
+
+
+def check_interactions(user_items, name: str = "user_items", *, allow_empty: bool = False):
+    """A validated users x items ``csr_matrix``: finite values, stored zeros dropped."""
+    csr = as_csr(user_items, name)
+    if not np.all(np.isfinite(csr.data)):
+        raise ValueError(f"{name} holds NaN or infinite values")
+    matrix = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape)
+    if np.any(matrix.data == 0):
+        matrix = matrix.copy()
+        matrix.eliminate_zeros()
+    if not allow_empty and (matrix.shape[0] == 0 or matrix.shape[1] == 0 or matrix.nnz == 0):
+        raise ValueError(f"{name} is empty (shape {matrix.shape}, {matrix.nnz} stored values)")
+    return matrix
+
+
+def check_ids(ids, n: int, name: str) -> tuple[np.ndarray, bool]:
+    """Integer ids as a 1-D int64 array, each in [0, n); also whether ``ids`` was a scalar."""
+    scalar = np.ndim(ids) == 0
+    arr = np.atleast_1d(np.asarray(ids))
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0:
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be integer ids, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a scalar or 1-D, got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= n)
+    if np.any(bad):
+        raise IndexError(f"{name} {int(arr[np.argmax(bad)])} is out of range [0, {n})")
+    return arr.astype(np.int64), scalar
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int, or ``ValueError`` unless it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_non_negative(value, name: str) -> float:
+    """``value`` as a float, or ``ValueError`` unless it is a finite number >= 0."""
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)

@@ -5,13 +5,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from .._validation import as_csr
+from .._validation import as_csr, check_positive_int
 
 
 def _check_sizes(n_users, n_items, n):
     for name, value in (("n_users", n_users), ("n_items", n_items), ("n_interactions", n)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(value, name)
     if n > n_users * n_items:
         raise ValueError(f"n_interactions={n} exceeds n_users * n_items = {n_users * n_items}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 import warnings
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
@@ -175,24 +174,20 @@ class BaseSGD(BaseEstimator):
         threads = max(1, min(n_threads, _config.max_threads()))
         w_pos = np.asarray(weights_pos, np.float64)
         w_neg = np.asarray(weights_neg, np.float64)
-        previous = numba.get_num_threads()
-        try:
-            if k == 1 and threads >= 2 and not sparse and self.shuffle \
-                    and train.shape[0] >= 2 * PIPELINE_BLOCK_ROWS:
-                # one problem: a second thread feeds the shuffled rows (same result)
-                numba.set_num_threads(2)
+        if k == 1 and threads >= 2 and not sparse and self.shuffle \
+                and train.shape[0] >= 2 * PIPELINE_BLOCK_ROWS:
+            # one problem: a second thread feeds the shuffled rows (same result)
+            with _config.thread_limit(2):
                 n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(
                     Xd, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
                     avg_coef[0], avg_intercept[0:1], seeds[0], settings, float(self.t_),
                     w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS)
-            else:
-                numba.set_num_threads(max(1, min(threads, k)))
+        else:
+            with _config.thread_limit(min(threads, k)):
                 K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
                            np.asarray(positives, np.int64), train, val, coef, intercept,
                            avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
                            n_iter, status, t_end)
-        finally:
-            numba.set_num_threads(previous)
         if np.any(status == K.DIVERGED):
             bad = int(np.argmax(status == K.DIVERGED))
             raise ValueError(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recommend._base import check_interactions
+from .._validation import check_interactions, check_positive_int
 from ._ranking_kernels import ranking_metrics
 
 USERS_PER_BATCH = 4096
@@ -23,8 +23,7 @@ def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10):
     -------
     dict with keys 'precision', 'recall', 'map', 'ndcg', 'auc'
     """
-    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
-        raise ValueError(f"K must be a positive integer, got {K!r}")
+    K = check_positive_int(K, "K")
     train = check_interactions(train_user_items, "train_user_items", allow_empty=True)
     test = check_interactions(test_user_items, "test_user_items", allow_empty=True)
     if train.shape != test.shape:

@@ -2,73 +2,14 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
-from .. import _config
-from .._validation import as_csr
+from .._validation import check_ids, check_interactions, check_positive_int
 from ._topn import select_top_n
 
 SCORE_BLOCK_ROWS = 1024  # users scored per BLAS call when recommending
-
-
-def check_interactions(user_items, name: str = "user_items", *, allow_empty: bool = False):
-    """Validated CSR with finite values and no stored zeros, as (csr_matrix, CSR arrays)."""
-    csr = as_csr(user_items, name)
-    if not np.all(np.isfinite(csr.data)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    matrix = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape)
-    if np.any(matrix.data == 0):
-        matrix = matrix.copy()
-        matrix.eliminate_zeros()
-    if not allow_empty and (matrix.shape[0] == 0 or matrix.shape[1] == 0 or matrix.nnz == 0):
-        raise ValueError(f"{name} is empty (shape {matrix.shape}, {matrix.nnz} stored values)")
-    return matrix
-
-
-def check_ids(ids, n: int, name: str) -> tuple[np.ndarray, bool]:
-    """Integer ids as a 1-D int64 array, each in [0, n); also whether ``ids`` was a scalar."""
-    scalar = np.ndim(ids) == 0
-    arr = np.atleast_1d(np.asarray(ids))
-    if arr.dtype.kind not in "iu":
-        if arr.size == 0:
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must be integer ids, got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a scalar or 1-D, got shape {arr.shape}")
-    bad = (arr < 0) | (arr >= n)
-    if np.any(bad):
-        raise IndexError(f"{name} {int(arr[np.argmax(bad)])} is out of range [0, {n})")
-    return arr.astype(np.int64), scalar
-
-
-def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-@contextmanager
-def threads(num_threads: int):
-    """Run parallel kernels on ``num_threads`` threads (0: all cores)."""
-    check_positive_int(num_threads, "num_threads", minimum=0)
-    previous = numba.get_num_threads()
-    n = _config.max_threads() if num_threads == 0 else min(num_threads, _config.max_threads())
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 class FactorModel:

@@ -5,10 +5,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from .._validation import check_choice
+from .._config import thread_limit
+from .._validation import (check_choice, check_interactions, check_non_negative,
+                           check_positive_int)
 from . import _als_kernels as K
-from ._base import (FactorModel, check_interactions, check_non_negative, check_positive_int,
-                    threads)
+from ._base import FactorModel
 
 
 class ALS(FactorModel):
@@ -124,7 +125,7 @@ class ALS(FactorModel):
         self.item_popularity = np.diff(Cui.tocsc().indptr).astype(np.float64)
         Ciu = Cui.T.tocsr()
         history = []
-        with threads(self.num_threads):
+        with thread_limit(self.num_threads):
             if self.implicit:
                 fit = self._fit_implicit(Cui, Ciu, X, Y, history)
             else:
@@ -188,7 +189,7 @@ class ALS(FactorModel):
     def _fold_in(self, rows):
         dtype = self.item_factors.dtype
         X = np.zeros((rows.shape[0], self.item_factors.shape[1]), dtype)
-        with threads(self.num_threads):
+        with thread_limit(self.num_threads):
             if self.implicit:
                 reg = np.eye(X.shape[1], dtype=dtype) * dtype.type(self.regularization)
                 YtY = _gram(self.item_factors) + reg

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import FactorModel, check_interactions
+from .._validation import check_interactions
+from ._base import FactorModel
 
 
 class MostPopular(FactorModel):

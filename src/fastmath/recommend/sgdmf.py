@@ -6,8 +6,9 @@ from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
 from . import _als_kernels
-from ._base import (FactorModel, check_interactions, check_non_negative, check_positive_int,
-                    threads)
+from .._config import thread_limit
+from .._validation import check_interactions, check_non_negative, check_positive_int
+from ._base import FactorModel
 from ._sgd_kernels import sgd_epoch
 from .als import _csr_arrays, _json_seed
 
@@ -107,7 +108,7 @@ class SGDMF(FactorModel):
         mean = float(R.data.mean()) if self.biased else 0.0
         seed = int(rng.randint(np.iinfo(np.int32).max))
         history = []
-        with threads(self.num_threads):
+        with thread_limit(self.num_threads):
             import numba
 
             n_blocks = numba.get_num_threads() * BLOCKS_PER_THREAD
@@ -135,7 +136,7 @@ class SGDMF(FactorModel):
         """Ridge solve of the users' factors and biases (the SGD objective, items fixed)."""
         X = np.zeros((rows.shape[0], self.item_factors.shape[1]), np.float32)
         bias = np.zeros(rows.shape[0], np.float32)
-        with threads(self.num_threads):
+        with thread_limit(self.num_threads):
             _als_kernels.explicit_half_step(X, bias, self.item_factors, self.item_bias,
                                             self.global_mean, *_csr_arrays(rows, np.float32, 1.0),
                                             float(self.regularization))

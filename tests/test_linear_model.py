@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastmath.linear_model import SGDClassifier, SGDRegressor
-from fastmath.linear_model import _kernels as K
+from fastmath._random import shuffle_inplace
 
 import reference as ref
 from conftest import in_layout
@@ -182,11 +182,11 @@ def test_same_seed_same_model_and_thread_count_does_not_matter(rng):
 def test_shuffle_is_a_seeded_permutation():
     order = np.arange(1000, dtype=np.int64)
     state = np.array([42], dtype=np.uint64)
-    K.shuffle_inplace(order, state)
+    shuffle_inplace(order, state)
     assert_array_equal(np.sort(order), np.arange(1000))
     assert not np.array_equal(order, np.arange(1000))
     again = np.arange(1000, dtype=np.int64)
-    K.shuffle_inplace(again, np.array([42], dtype=np.uint64))
+    shuffle_inplace(again, np.array([42], dtype=np.uint64))
     assert_array_equal(order, again)
 
 

@@ -10,6 +10,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._config import jit
+
+CACHE_LINE_BYTES = 64
+
 
 @intrinsic
 def prefetch(typingctx, arr, index):
@@ -32,3 +36,19 @@ def prefetch(typingctx, arr, index):
         return context.get_dummy_value()
 
     return types.void(arr, index), codegen
+
+
+@jit
+def prefetch_span(a, start, stop):
+    """Ask for the cache lines holding ``a.flat[start:stop]`` (C-contiguous ``a``)."""
+    for k in range(start, stop, max(1, CACHE_LINE_BYTES // a.itemsize)):
+        prefetch(a, k)
+    if stop > start:  # an unaligned span may straddle one more line
+        prefetch(a, stop - 1)
+
+
+@jit
+def prefetch_row(X, i):
+    """Ask for every cache line of row ``i`` of a C-contiguous 2-D array."""
+    d = X.shape[1]
+    prefetch_span(X, i * d, i * d + d)

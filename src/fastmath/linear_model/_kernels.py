@@ -15,7 +15,8 @@ import numpy as np
 from numba import prange
 
 from .._config import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
-from .._prefetch import prefetch
+from .._prefetch import prefetch, prefetch_row, prefetch_span
+from .._random import shuffle_inplace
 
 # Loss codes. The perceptron is the hinge loss with threshold 0.
 HINGE, LOG, MODIFIED_HUBER, SQUARED_HINGE = 0, 1, 2, 3
@@ -121,27 +122,6 @@ def loss_gradient(code, param, y, p):
     if z > param:
         return -2.0 * (z - param)
     return 2.0 * (-z - param) if z < -param else 0.0
-
-
-# --- seeded shuffling (splitmix64: deterministic, independent of threads) ---
-
-@jit
-def _next_random(state):
-    """Advance ``state[0]`` and return a uniform float in [0, 1)."""
-    state[0] += np.uint64(0x9E3779B97F4A7C15)
-    z = state[0]
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@jit
-def shuffle_inplace(order, state):
-    """Fisher-Yates shuffle of ``order`` driven by :func:`_next_random`."""
-    for i in range(order.shape[0] - 1, 0, -1):
-        j = min(i, np.int64(_next_random(state) * (i + 1)))
-        order[i], order[j] = order[j], order[i]
 
 
 # --- row accessors: dense rows vectorize, sparse rows gather (kept ordered:
@@ -271,21 +251,10 @@ def _prefetch_rows(X, indptr, indices, data, sparse, y, sw, order, ii):
     if ii + ahead < n:
         nxt = order[ii + ahead]
         if sparse:
-            start = indptr[nxt]
-            stop = indptr[nxt + 1]
-            for k in range(start, stop, max(1, 64 // indices.itemsize)):
-                prefetch(indices, k)
-            for k in range(start, stop, max(1, 64 // data.itemsize)):
-                prefetch(data, k)
-            if stop > start:  # the row may straddle one more cache line
-                prefetch(indices, stop - 1)
-                prefetch(data, stop - 1)
+            prefetch_span(indices, indptr[nxt], indptr[nxt + 1])
+            prefetch_span(data, indptr[nxt], indptr[nxt + 1])
         else:
-            d = X.shape[1]
-            for off in range(0, d, max(1, 64 // X.itemsize)):
-                prefetch(X, nxt * d + off)
-            if d > 0:
-                prefetch(X, nxt * d + d - 1)
+            prefetch_row(X, nxt)
 
 
 @jit
@@ -560,9 +529,7 @@ def _gather(X, y, sw, order, start, stop, Xb, yb, swb):
     for r in range(stop - start):
         i = order[start + r]
         if r + 8 < stop - start:  # ask for a later row while this one is copied
-            later = order[start + r + 8] * d
-            for off in range(0, d, max(1, 64 // X.itemsize)):
-                prefetch(X, later + off)
+            prefetch_row(X, order[start + r + 8])
         for j in range(d):
             Xb[r, j] = X[i, j]
         yb[r] = y[i]

@@ -15,7 +15,7 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, jit_parallel
-from .._prefetch import prefetch
+from .._prefetch import prefetch_row
 
 PREFETCH_AHEAD = 8  # factor rows requested ahead of the gather
 GATHER_BYTES = 512 * 1024  # per-thread buffer for one row's factor vectors (fits L2)
@@ -204,9 +204,7 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
             elif n <= cap:
                 for k in range(n):
                     if k + PREFETCH_AHEAD < n:
-                        ahead = indices[start + k + PREFETCH_AHEAD] * f
-                        for off in range(0, f, 64 // Y.itemsize):
-                            prefetch(Y, ahead + off)
+                        prefetch_row(Y, indices[start + k + PREFETCH_AHEAD])
                     src = indices[start + k]
                     for a in range(f):
                         buf[k, a] = Y[src, a]

@@ -14,8 +14,8 @@ import numpy as np
 from numba import prange
 
 from .._config import jit, jit_parallel
-from .._prefetch import prefetch
-from ..linear_model._kernels import _next_random
+from .._prefetch import prefetch_row
+from .._random import random_below
 
 PREFETCH_AHEAD = 4
 
@@ -24,7 +24,7 @@ PREFETCH_AHEAD = 4
 def _shuffle_cell(users, items, ratings, start, stop, seed):
     state = np.full(1, seed, dtype=np.uint64)
     for k in range(stop - 1, start, -1):
-        j = start + min(k - start, np.int64(_next_random(state) * (k - start + 1)))
+        j = start + random_below(state, k - start + 1)
         users[k], users[j] = users[j], users[k]
         items[k], items[j] = items[j], items[k]
         ratings[k], ratings[j] = ratings[j], ratings[k]
@@ -37,14 +37,10 @@ def _sgd_cell(users, items, ratings, start, stop, P, Q, bu, bi, mean, lr, reg, b
     lr_, reg_ = T(lr), T(reg)
     f = P.shape[1]
     sse = 0.0
-    step = max(1, 64 // P.itemsize)
     for k in range(start, stop):  # 2-D indexing, no row views: a view's refcount is shared
         if k + PREFETCH_AHEAD < stop:  # the factor rows of a later rating (shuffled: cache misses)
-            u_next = users[k + PREFETCH_AHEAD] * f
-            i_next = items[k + PREFETCH_AHEAD] * f
-            for off in range(0, f, step):
-                prefetch(P, u_next + off)
-                prefetch(Q, i_next + off)
+            prefetch_row(P, users[k + PREFETCH_AHEAD])
+            prefetch_row(Q, items[k + PREFETCH_AHEAD])
         u = users[k]
         i = items[k]
         dot = T(0.0)

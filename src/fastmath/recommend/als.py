@@ -122,8 +122,8 @@ class ALS(FactorModel):
         n_users, n_items = Cui.shape
         X = (rng.random_sample((n_users, self.factors)) * 0.01).astype(dtype)
         Y = (rng.random_sample((n_items, self.factors)) * 0.01).astype(dtype)
-        self.item_popularity = np.diff(Cui.tocsc().indptr).astype(np.float64)
         Ciu = Cui.T.tocsr()
+        self.item_popularity = np.diff(Ciu.indptr).astype(np.float64)
         history = []
         with thread_limit(self.num_threads):
             if self.implicit:

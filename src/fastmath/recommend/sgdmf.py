@@ -95,7 +95,8 @@ class SGDMF(FactorModel):
         check_non_negative(self.learning_rate, "learning_rate")
         check_non_negative(self.regularization, "regularization")
         check_non_negative(self.init_std, "init_std")
-        R = check_interactions(user_items).tocoo()
+        ratings_csr = check_interactions(user_items)
+        R = ratings_csr.tocoo()
         n_users, n_items = R.shape
         rng = check_random_state(self.random_state)
         gen = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))  # fast float32 normals
@@ -122,7 +123,7 @@ class SGDMF(FactorModel):
                 history.append((cell_sse.sum() + penalty) / R.nnz)
         if not np.all(np.isfinite(history)):
             raise ValueError("SGD diverged (non-finite loss); use a smaller learning_rate")
-        counts_u = np.diff(R.tocsr().indptr)
+        counts_u = np.diff(ratings_csr.indptr)
         counts_i = np.bincount(R.col, minlength=n_items)
         P[counts_u == 0] = 0.0  # users/items never seen keep no random signal
         Q[counts_i == 0] = 0.0

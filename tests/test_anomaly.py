@@ -104,3 +104,12 @@ def test_bad_parameters_and_features(rng):
     det = ZScoreDetector().fit(X)
     with pytest.raises(ValueError, match="features"):
         det.predict(X[:, :2])
+
+
+@pytest.mark.parametrize("Detector", DETECTORS)
+def test_float32_input_agrees_with_float64(rng, Detector):
+    X, _ = _planted(rng, n=500)
+    a = Detector(random_state=0).fit(X.astype(np.float32))
+    b = Detector(random_state=0).fit(X.astype(np.float32).astype(np.float64))
+    assert_allclose(a.score_samples(X), b.score_samples(X), rtol=1e-5)  # float32 medians
+    assert_array_equal(a.predict(X), b.predict(X))

@@ -64,6 +64,10 @@ def test_bad_curve_input():
         fm.roc_auc_score([0, 1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="binary"):
         fm.roc_auc_score([0, 1, 2], [0.1, 0.2, 0.3])
+    for metric in (fm.roc_auc_score, fm.average_precision_score, fm.roc_curve,
+                   fm.precision_recall_curve):
+        with pytest.raises(ValueError, match="empty"):
+            metric([], [])
 
 
 def test_accuracy_confusion_and_log_loss_match_sklearn(rng):

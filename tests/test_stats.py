@@ -140,3 +140,26 @@ def test_ttest_axis_nan_and_bad_input(rng):
         ttest_ind(a, b, alternative="both")
     with pytest.raises(TypeError, match="a must hold real numbers"):
         ttest_ind(["x", "y"], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_mahalanobis_layouts_and_nan_rows(rng, layout):
+    X = rng.standard_normal((300, 4)) @ rng.standard_normal((4, 4))
+    mean, cov = X.mean(axis=0), np.cov(X.T)
+    want = mahalanobis(X, mean, cov)
+    assert_allclose(mahalanobis(in_layout(X, layout), mean, cov), want, rtol=1e-12)
+    X[5, 2] = np.nan
+    got = mahalanobis(X, mean, cov)
+    assert np.isnan(got[5])  # a NaN row gives NaN, as scipy's cdist does
+    assert np.all(np.isfinite(np.delete(got, 5)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scaling_keeps_float_dtype(rng, dtype):
+    X = rng.standard_normal((50, 3)).astype(dtype)
+    for fn in (zscore, robust_zscore):
+        out = fn(X)
+        assert out.dtype == dtype
+        assert_allclose(out, fn(X.astype(np.float64)), rtol=1e-5 if dtype == np.float32 else 1e-12,
+                        atol=1e-5 if dtype == np.float32 else 0)
+    assert zscore(X[:0]).shape == (0, 3) and robust_zscore(X[:0]).shape == (0, 3)

@@ -19,6 +19,8 @@ def _binary_inputs(y_true, y_score, pos_label):
     if y_true.shape[0] != y_score.shape[0]:
         raise ValueError(f"y_true and y_score have different lengths: {y_true.shape[0]} and "
                          f"{y_score.shape[0]}")
+    if y_true.shape[0] == 0:
+        raise ValueError("y_true and y_score are empty")
     if y_score.dtype.kind not in "biuf":
         raise TypeError(f"y_score must be numeric, got dtype {y_score.dtype}")
     y_score = np.asarray(y_score, dtype=np.float64)

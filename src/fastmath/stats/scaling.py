@@ -25,6 +25,8 @@ def zscore(X, axis=0, ddof=0):
     """
     X = as_float_array(X, "X")
     _axis(X, axis)
+    if X.size == 0:
+        return X.copy()
     mean = X.mean(axis=axis, keepdims=True)
     std = X.std(axis=axis, ddof=ddof, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -53,6 +55,8 @@ def robust_zscore(X, axis=0):
     """
     X = as_float_array(X, "X")
     _axis(X, axis)
+    if X.size == 0:
+        return X.copy()
     median = np.median(X, axis=axis, keepdims=True)
     mad = np.median(np.abs(X - median), axis=axis, keepdims=True) * NORMAL_MAD_SCALE
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,10 +32,8 @@ def _binary_inputs(y_true, y_score, pos_label):
         raise ValueError(f"y_true must be binary, got target type {kind!r}")
     classes = np.unique(y_true)
     if pos_label is None:
-        if classes.dtype.kind in "OUS" or not (
-                np.array_equal(classes, [0, 1]) or np.array_equal(classes, [-1, 1])
-                or np.array_equal(classes, [0]) or np.array_equal(classes, [1])
-                or np.array_equal(classes, [-1])):
+        values = set(classes.tolist()) if classes.dtype.kind in "biuf" else {None}
+        if not (values <= {0, 1} or values <= {-1, 1}):
             raise ValueError(f"y_true takes value in {classes.tolist()} and pos_label is not "
                              f"specified: either make y_true take value in {{0, 1}} or "
                              f"{{-1, 1}} or pass pos_label explicitly.")

@@ -1,32 +1,57 @@
-"""fastmath: fast, tested Numba kernels for machine-learning math."""
-from ._config import get_num_threads, max_threads, set_num_threads, threading_layer
-from ._warmup import warmup
-from .conv import *  # noqa: F401,F403
-from .conv import __all__ as _conv_all
-from .linalg import *  # noqa: F401,F403
-from .linalg import __all__ as _linalg_all
-from . import optim  # noqa: E402  (fastmath.optim: optimizers live in their own namespace)
+"""fastmath: fast, tested Numba kernels for machine-learning math.
 
-__version__ = "0.1.0"
+``import fastmath`` is light: the families are imported on first use of one
+of their names (the lazy-loading pattern of Scientific Python's SPEC 1), so
+numba is imported only when a kernel is. ``dir(fastmath)`` and tab completion
+list every public name.
 
-__all__ = [
-    "get_num_threads",
-    "max_threads",
-    "set_num_threads",
-    "threading_layer",
-    "warmup",
-    *_conv_all,
-    *_linalg_all,
-]
+Examples
+--------
+>>> import fastmath as fm
+>>> "softmax" in dir(fm)
+True
+"""
+from __future__ import annotations
 
+import importlib
 
-_LAZY_SUBMODULES = ("anomaly", "datasets", "linear_model", "metrics", "recommend", "stats")
+from ._version import __version__
+
+# The families, importable as ``fastmath.<name>``.
+SUBMODULES = ("anomaly", "bench", "conv", "datasets", "linalg", "linear_model", "metrics",
+              "optim", "recommend", "stats")
+
+# Public names of the top-level namespace, and the module that defines each.
+_CONFIG_NAMES = {
+    "get_num_threads": "_config.threads",
+    "max_threads": "_config.threads",
+    "set_num_threads": "_config.threads",
+    "thread_limit": "_config.threads",
+    "threading_layer": "_config.threads",
+    "set_compile_notice": "_config.notice",
+    "warmup": "_warmup",
+}
+_FAMILY_NAMES = {
+    "conv": ("avg_pool2d", "avg_pool2d_backward", "conv2d", "conv2d_backward", "convolve2d",
+             "correlate2d", "max_pool2d", "max_pool2d_backward"),
+    "linalg": ("gram", "linear", "linear_backward", "logsumexp", "matmul", "pairwise_sqdist",
+               "softmax", "spmm", "spmv"),
+}
+_LAZY = {**_CONFIG_NAMES, **{name: family for family, names in _FAMILY_NAMES.items()
+                             for name in names}}
+
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name):
-    """Import the scikit-learn-based namespaces on first use (keeps ``import fastmath`` light)."""
-    if name in _LAZY_SUBMODULES:
-        import importlib
-
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(__all__) | set(SUBMODULES) | {"__version__"})

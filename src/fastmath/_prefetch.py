@@ -10,7 +10,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._config import jit
+from ._config.jit import jit
 
 CACHE_LINE_BYTES = 64
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._config import jit
+from ._config.jit import jit
 
 
 @jit

@@ -13,16 +13,24 @@ Policy
 * sparse: any scipy.sparse matrix or array is converted to CSR and its
   structure is checked in O(nnz) before a kernel reads it, because numba does
   not bounds-check.
+* parameters: a value of the wrong type raises ``TypeError``, a value of the
+  right type outside its range (NaN included) raises ``ValueError``; both
+  name the parameter. Estimators declare scikit-learn's
+  ``_parameter_constraints`` (``Interval``, ``StrOptions``); functions use
+  :func:`check_int`, :func:`check_real` and :func:`check_param` here, which
+  speak the same vocabulary. Any NumPy integer or floating scalar is accepted
+  where a Python int or float is.
+
+This module does not import numba (its compiled helpers are imported when a
+sparse matrix is checked), so the configuration can use it cheaply.
 """
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from numba import prange
-
-from ._config import jit, jit_parallel
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -147,30 +155,6 @@ def _index_array(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-@jit
-def _first_decrease(indptr):
-    """Index of the first i with indptr[i + 1] < indptr[i], or -1."""
-    for i in range(indptr.shape[0] - 1):
-        if indptr[i + 1] < indptr[i]:
-            return i
-    return -1
-
-
-@jit_parallel
-def _index_range(indices, n_chunks, lows, highs):
-    """Per-chunk min and max of ``indices`` (one parallel pass over nnz)."""
-    n = indices.shape[0]
-    for c in prange(n_chunks):
-        lo = indices[c * n // n_chunks]
-        hi = lo
-        for p in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            v = indices[p]
-            lo = min(lo, v)
-            hi = max(hi, v)
-        lows[c] = lo
-        highs[c] = hi
-
-
 def as_csr(A, name: str) -> CSR:
     """Convert any scipy.sparse matrix/array to a validated :class:`CSR`.
 
@@ -195,7 +179,9 @@ def as_csr(A, name: str) -> CSR:
     nnz = int(indptr[-1])
     if indptr[0] != 0:
         raise ValueError(f"{name} is malformed: indptr[0] must be 0, got {indptr[0]}")
-    if _first_decrease(indptr) >= 0:
+    from ._validation_kernels import first_decrease, index_range
+
+    if first_decrease(indptr) >= 0:
         raise ValueError(f"{name} is malformed: indptr must be non-decreasing")
     if indices.shape[0] < nnz or np.asarray(A.data).shape[0] < nnz:
         raise ValueError(
@@ -204,10 +190,14 @@ def as_csr(A, name: str) -> CSR:
         )
     indices = indices[:nnz]
     if nnz:
-        n_chunks = min(nnz, 64)
-        lows = np.empty(n_chunks, dtype=indices.dtype)
-        highs = np.empty(n_chunks, dtype=indices.dtype)
-        _index_range(indices, n_chunks, lows, highs)
+        from ._chunks import fixed_chunk_bounds
+        from ._config.threads import kernel_threads
+
+        bounds = fixed_chunk_bounds(nnz, max_chunks=64, min_chunk=1)
+        lows = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
+        highs = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
+        with kernel_threads(nnz, "elementwise"):
+            index_range(indices, bounds, lows, highs)
         lo, hi = int(lows.min()), int(highs.max())
         if lo < 0 or hi >= n_cols:
             bad = lo if lo < 0 else hi
@@ -252,6 +242,95 @@ def check_ids(ids, n: int, name: str) -> tuple[np.ndarray, bool]:
     if np.any(bad):
         raise IndexError(f"{name} {int(arr[np.argmax(bad)])} is out of range [0, {n})")
     return arr.astype(np.int64), scalar
+
+
+# --- parameters --------------------------------------------------------------
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _range_text(low, high, closed) -> str:
+    left = "[" if closed in ("both", "left") else "("
+    right = "]" if closed in ("both", "right") else ")"
+    return f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+
+
+def check_int(value, name: str, *, low=None, high=None) -> int:
+    """``value`` as an int in ``[low, high]``.
+
+    Raises ``TypeError`` unless ``value`` is an integer (any integral type but
+    bool), ``ValueError`` when it is out of range.
+    """
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer in the range {_range_text(low, high, 'both')}, "
+                         f"got {value}")
+    return value
+
+
+def check_real(value, name: str, *, low=None, high=None, closed: str = "both") -> float:
+    """``value`` as a finite float in the interval given by ``low``, ``high`` and ``closed``.
+
+    ``closed`` is 'both', 'left', 'right' or 'neither'. Raises ``TypeError``
+    unless ``value`` is a real number (any real type but bool), ``ValueError``
+    for NaN, infinity or a value out of range.
+    """
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type "
+                        f"{type(value).__name__}")
+    value = float(value)
+    ok = np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if closed in ("both", "left") else value > low
+    if ok and high is not None:
+        ok = value <= high if closed in ("both", "right") else value < high
+    if not ok:
+        raise ValueError(f"{name} must be a finite number in the range "
+                         f"{_range_text(low, high, closed)}, got {value!r}")
+    return value
+
+
+def check_param(value, name: str, constraints):
+    """``value`` if it satisfies one of scikit-learn's parameter ``constraints``.
+
+    ``constraints`` is a list in scikit-learn's vocabulary (``Interval``,
+    ``StrOptions``, ``Options``, a type, ``None``, "boolean", ...). Raises
+    ``TypeError`` when no constraint accepts the type of ``value``, and
+    ``ValueError`` when one does but the value is outside it.
+    """
+    from sklearn.utils._param_validation import Interval, Options, make_constraint
+
+    made = [make_constraint(c) for c in constraints]
+    if any(c.is_satisfied_by(value) for c in made):
+        return value
+    shown = ", ".join(str(c) for c in made[:-1]) + (" or " if len(made) > 1 else "") + str(made[-1])
+    type_fits = any((isinstance(c, Interval) and isinstance(value, c.type)
+                     and not isinstance(value, (bool, np.bool_)))
+                    or (isinstance(c, Options) and isinstance(value, c.type)) for c in made)
+    kind = ValueError if type_fits else TypeError
+    raise kind(f"{name} must be {shown}; got {value!r}")
+
+
+def check_axis(axis, ndim: int, name: str = "axis") -> int:
+    """``axis`` as a non-negative int for an array of ``ndim`` dimensions.
+
+    ``TypeError`` unless it is an integer, ``ValueError`` (NumPy's
+    ``AxisError``) when it is out of bounds.
+    """
+    if not _is_int(axis):
+        raise TypeError(f"{name} must be an integer, got {axis!r} of type {type(axis).__name__}")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for an array of "
+                                      f"dimension {ndim}")
+    return axis % ndim if ndim else 0
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:

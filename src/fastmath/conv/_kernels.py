@@ -7,7 +7,7 @@ so no padded copy of the input is made.
 import numpy as np
 from numba import prange
 
-from .._config import jit, jit_parallel
+from .._config.jit import jit, jit_parallel
 
 
 # --- im2col / col2im for one image and one channel group ----------------------

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import fixed_chunk_bounds
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
 from . import _kernels as k
 from ._geometry import conv_padding, out_size, pair
@@ -43,6 +44,11 @@ class _Geometry:
         self.ph, self.pw = pt, pl
         self.oh = out_size(h, pt + pb, ext_h, self.stride[0])
         self.ow = out_size(w, pl + pr, ext_w, self.stride[1])
+
+    @property
+    def flops(self):
+        """Multiply-adds of one pass (forward, or each of the two backward products)."""
+        return self.n * self.k * self.oh * self.ow * self.c_g * self.r * self.s
 
     @property
     def out_shape(self):
@@ -117,8 +123,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         out[...] = bias[None, :, None, None]
         return out
     w3 = weight.reshape(geo.groups, geo.k_g, -1)
-    k.conv_forward(x, w3, bias, *geo.kernel_args(),
-                   out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
+    with kernel_threads(geo.flops, "flops", blas="inside"):
+        k.conv_forward(x, w3, bias, *geo.kernel_args(),
+                       out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
     return out
 
 
@@ -155,7 +162,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     check_shape(grad_out, geo.out_shape, "grad_out")
     g3 = grad_out.reshape(geo.n, geo.k, geo.oh * geo.ow)
     partials = np.empty((geo.n, geo.k), dtype=np.float64)
-    k.channel_sums(g3, partials)
+    with kernel_threads(g3.size, "elementwise"):
+        k.channel_sums(g3, partials)
     grad_bias = partials.sum(axis=0).astype(dtype)
     grad_x = np.zeros(x.shape, dtype=dtype)
     if grad_out.size == 0 or weight.size == 0:
@@ -163,7 +171,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     # fixed chunks of images, summed in order: the same result for any thread count
     bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
     parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)
-    k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
-                    grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow), *geo.kernel_args(),
-                    bounds, parts, grad_x)
+    with kernel_threads(2 * geo.flops, "flops", blas="inside"):
+        k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
+                        grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
+                        *geo.kernel_args(), bounds, parts, grad_x)
     return grad_x, parts.sum(axis=0).reshape(weight.shape), grad_bias

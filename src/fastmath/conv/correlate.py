@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_choice, result_dtype
 from . import _kernels as k
 
@@ -35,7 +36,8 @@ def _correlate(image, kernel, mode, flip):
     padded = np.zeros((h + sum(pads[0]), w + sum(pads[1])), dtype=dtype)
     padded[pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w] = image
     out = np.empty((padded.shape[0] - r + 1, padded.shape[1] - s + 1), dtype=dtype)
-    k.correlate2d_valid(padded, kernel, out)
+    with kernel_threads(out.size * r * s, "flops"):
+        k.correlate2d_valid(padded, kernel, out)
     return out
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape
 from . import _kernels as k
 from ._geometry import out_size, pair
@@ -63,7 +64,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     out = np.empty(out_shape, dtype=x.dtype)
     argmax = np.empty(out_shape, dtype=np.int64)
     if out.size:
-        k.max_pool2d(x, *params, out, argmax)
+        with kernel_threads(out.size * params[0] * params[1], "elementwise"):
+            k.max_pool2d(x, *params, out, argmax)
     return out, argmax
 
 
@@ -96,7 +98,8 @@ def max_pool2d_backward(grad_out, argmax, input_shape):
         raise IndexError(f"argmax holds index {bad}, outside [0, {plane}) for planes of {shape[2:]}")
     grad_x = np.zeros(shape, dtype=grad_out.dtype)
     if grad_out.size:
-        k.max_pool2d_backward(grad_out, argmax, grad_x)
+        with kernel_threads(grad_out.size, "elementwise"):
+            k.max_pool2d_backward(grad_out, argmax, grad_x)
     return grad_x
 
 
@@ -127,7 +130,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     params, out_shape = _pool_geometry(x.shape, kernel_size, stride, padding)
     out = np.empty(out_shape, dtype=x.dtype)
     if out.size:
-        k.avg_pool2d(x, *params, out)
+        with kernel_threads(out.size * params[0] * params[1], "elementwise"):
+            k.avg_pool2d(x, *params, out)
     return out
 
 
@@ -151,5 +155,6 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride=None, padding
     check_shape(grad_out, out_shape, "grad_out")
     grad_x = np.zeros(shape, dtype=grad_out.dtype)
     if grad_out.size:
-        k.avg_pool2d_backward(grad_out, *params, grad_x)
+        with kernel_threads(grad_out.size * params[0] * params[1], "elementwise"):
+            k.avg_pool2d_backward(grad_out, *params, grad_x)
     return grad_x

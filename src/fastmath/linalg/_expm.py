@@ -14,7 +14,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from .._config import FASTMATH_FLAGS_ORDERED, jit
+from .._config.jit import FASTMATH_FLAGS_ORDERED, jit
 
 
 @intrinsic

@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numba import prange
 
-from .._config import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
+from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from ._expm import exp_nonpos
 
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
@@ -39,25 +39,6 @@ def batched_matmul_n4(a, b, a_index, b_index, out):
             ot[i, 1] = a0 * b01 + a1 * b11 + a2 * b21 + a3 * b31
             ot[i, 2] = a0 * b02 + a1 * b12 + a2 * b22 + a3 * b32
             ot[i, 3] = a0 * b03 + a1 * b13 + a2 * b23 + a3 * b33
-
-
-# --- chunk schedule shared by the row-parallel kernels -----------------------
-
-@jit
-def balanced_row_chunks(indptr, n_chunks):
-    """Split rows into ``n_chunks`` ranges holding about equal non-zeros."""
-    n_rows = indptr.shape[0] - 1
-    bounds = np.empty(n_chunks + 1, dtype=np.int64)
-    nnz = indptr[n_rows]
-    bounds[0] = 0
-    row = 0
-    for c in range(1, n_chunks):
-        target = (nnz * c) // n_chunks
-        while row < n_rows and indptr[row] < target:
-            row += 1
-        bounds[c] = row
-    bounds[n_chunks] = n_rows
-    return bounds
 
 
 # --- elementwise epilogues ----------------------------------------------------

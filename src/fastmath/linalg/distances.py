@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, result_dtype
 from . import _kernels as k
 
@@ -74,7 +75,8 @@ def pairwise_sqdist(x, y=None):
     yy = xx if symmetric else np.einsum("ij,ij->i", yc, yc)
     # inf * 0 in the product of a non-finite row is fixed below, so no warning
     rows = max(16, BLOCK_BYTES // (m * out.itemsize))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), kernel_threads(n * m * x.shape[1], "flops",
+                                                       blas="outside"):
         if symmetric:  # only the strips right of the diagonal: half the products
             buffer = np.empty(min(rows, n) * n, dtype=dtype)
             for i0 in range(0, n, rows):
@@ -93,9 +95,11 @@ def pairwise_sqdist(x, y=None):
     bad_x = np.flatnonzero(~np.isfinite(xx))
     bad_y = bad_x if symmetric else np.flatnonzero(~np.isfinite(yy))
     if bad_x.size:
-        k.sqdist_direct_rows(xs, ys, bad_x, out)
+        with kernel_threads(bad_x.size * m * x.shape[1], "flops"):
+            k.sqdist_direct_rows(xs, ys, bad_x, out)
     if bad_y.size:
         out_t = np.empty((bad_y.size, n), dtype=dtype)
-        k.sqdist_direct_rows(ys[bad_y], xs, np.arange(bad_y.size), out_t)
+        with kernel_threads(bad_y.size * n * x.shape[1], "flops"):
+            k.sqdist_direct_rows(ys[bad_y], xs, np.arange(bad_y.size), out_t)
         out[:, bad_y] = out_t.T
     return out

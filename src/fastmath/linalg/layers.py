@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import fixed_chunk_bounds
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_choice, check_shape, result_dtype
 from . import _kernels as k
 
@@ -61,7 +62,8 @@ def linear(x, weight, bias=None, activation=None):
     act = ACTIVATIONS[check_choice(activation, tuple(ACTIVATIONS), "activation")]
     x, weight, bias, dtype = _check_layer(x, weight, bias)
     d_out = weight.shape[1]
-    out = np.matmul(x, weight)
+    with kernel_threads(x.shape[0] * x.shape[1] * d_out, "flops", blas="outside"):
+        out = np.matmul(x, weight)
     if out.size and (bias is not None or act != k.ACT_NONE):
         k.bias_activate_inplace(out, np.zeros(d_out, dtype) if bias is None else bias, act)
     return out
@@ -108,17 +110,20 @@ def linear_backward(grad_out, x, weight, out=None, activation=None):
     grad_out = np.ascontiguousarray(grad_out, dtype=dtype)
     bounds = fixed_chunk_bounds(n, max_chunks=64, min_chunk=64)
     partials = np.empty((bounds.shape[0] - 1, d_out), dtype=dtype)
-    if act == k.ACT_NONE:
-        grad_pre = grad_out
-        k.column_sums_chunked(grad_pre, partials, bounds)
-    else:
+    if act != k.ACT_NONE:
         if out is None:
             raise ValueError(f"out (the layer's output) is required when activation={activation!r}")
         out = as_float_array(out, "out", ndim=2, dtype=dtype, c_contiguous=True)
         check_shape(out, (n, d_out), "out")
-        grad_pre = np.empty((n, d_out), dtype=dtype)
-        k.activation_grad(grad_out, out, act, grad_pre, partials, bounds)
+    with kernel_threads(n * d_out, "elementwise"):
+        if act == k.ACT_NONE:
+            grad_pre = grad_out
+            k.column_sums_chunked(grad_pre, partials, bounds)
+        else:
+            grad_pre = np.empty((n, d_out), dtype=dtype)
+            k.activation_grad(grad_out, out, act, grad_pre, partials, bounds)
     grad_bias = partials.sum(axis=0)
-    grad_x = grad_pre @ weight.T
-    grad_weight = x.T @ grad_pre
+    with kernel_threads(n * x.shape[1] * d_out, "flops", blas="outside"):
+        grad_x = grad_pre @ weight.T
+        grad_weight = x.T @ grad_pre
     return grad_x, grad_weight, grad_bias.astype(dtype, copy=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_out, check_shape, result_dtype
 from . import _kernels as k
 
@@ -79,13 +80,15 @@ def matmul(a, b, out=None):
         ac = np.ascontiguousarray(a2).reshape((-1, m, kk))
         bc = np.ascontiguousarray(b2).reshape((-1, kk, n))
         res = np.empty(shape, dtype=dtype)
-        k.batched_matmul_n4(
-            ac, bc, _batch_index(a2.shape[:-2], batch), _batch_index(b2.shape[:-2], batch),
-            res.reshape((-1, m, n)),
-        )
+        with kernel_threads(res.size * kk, "flops"):
+            k.batched_matmul_n4(
+                ac, bc, _batch_index(a2.shape[:-2], batch), _batch_index(b2.shape[:-2], batch),
+                res.reshape((-1, m, n)),
+            )
         res = res.reshape(final_shape)
     else:
-        res = np.matmul(a, b)
+        with kernel_threads(int(np.prod(shape, dtype=np.float64)) * kk, "flops", blas="outside"):
+            res = np.matmul(a, b)
     if out is None:
         return res
     out[...] = res
@@ -128,6 +131,14 @@ def gram(a, weights=None):
         check_shape(weights, (n,), "weights")
         dtype = result_dtype(a.dtype, weights.dtype)
         a, weights = a.astype(dtype, copy=False), weights.astype(dtype, copy=False)
+    with kernel_threads(n * d * d, "flops", blas="outside"):
+        out = _weighted_gram(a, weights)
+    out = np.ascontiguousarray(out)
+    k.mirror_upper(out)
+    return out
+
+
+def _weighted_gram(a, weights):
     if weights is None:
         out = np.matmul(a.T, a)
     else:
@@ -138,6 +149,4 @@ def gram(a, weights=None):
         if neg.any():
             scaled = a[neg] * np.sqrt(-weights[neg])[:, None]
             out -= np.matmul(scaled.T, scaled)
-    out = np.ascontiguousarray(out)
-    k.mirror_upper(out)
     return out

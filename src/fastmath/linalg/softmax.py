@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array
 from . import _kernels as k
 
@@ -48,7 +49,8 @@ def softmax(x, axis=-1):
     if rows is None:
         return np.empty(x.shape, dtype=x.dtype)
     out = np.empty_like(rows)
-    k.softmax_rows(rows, out)
+    with kernel_threads(rows.size, "transcendental"):
+        k.softmax_rows(rows, out)
     return np.moveaxis(out.reshape(moved_shape), -1, axis)
 
 
@@ -80,5 +82,6 @@ def logsumexp(x, axis=-1):
         fill = -np.inf if moved_shape[-1] == 0 else 0.0
         return np.full(moved_shape[:-1], fill, dtype=x.dtype)
     out = np.empty(rows.shape[0], dtype=x.dtype)
-    k.logsumexp_rows(rows, out)
+    with kernel_threads(rows.size, "transcendental"):
+        k.logsumexp_rows(rows, out)
     return out.reshape(moved_shape[:-1])

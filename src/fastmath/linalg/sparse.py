@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import get_num_threads
+from .._chunks import CHUNKS_PER_THREAD, balanced_bounds
+from .._config.threads import kernel_threads, threads_for
 from .._validation import as_csr, as_float_array, result_dtype
 from . import _kernels as k
 
@@ -20,9 +21,12 @@ def _prepare(A, other, name, ndim):
             f"{name} must have {csr.shape[1]} rows to match A of shape {csr.shape}, "
             f"got {name} of shape {other.shape}"
         )
-    # Several chunks a thread, balanced by non-zeros: power-law rows stay balanced.
-    bounds = k.balanced_row_chunks(csr.indptr, max(1, 4 * get_num_threads()))
-    return csr, np.ascontiguousarray(other, dtype=dtype), bounds, dtype
+    return csr, np.ascontiguousarray(other, dtype=dtype), dtype
+
+
+def _bounds(csr, work):
+    """Row chunks balanced by stored values (power-law rows stay balanced), several a thread."""
+    return balanced_bounds(csr.indptr, CHUNKS_PER_THREAD * threads_for(work, "sparse"), 1.0)
 
 
 def spmv(A, x):
@@ -45,9 +49,11 @@ def spmv(A, x):
     >>> fm.spmv(A, np.array([3.0, 4.0]))
     array([3., 8.])
     """
-    csr, x, bounds, dtype = _prepare(A, x, "x", 1)
+    csr, x, dtype = _prepare(A, x, "x", 1)
     out = np.empty(csr.shape[0], dtype=dtype)
-    k.csr_spmv(csr.indptr, csr.indices, csr.data, x, bounds, out)
+    work = csr.nnz + csr.shape[0]
+    with kernel_threads(work, "sparse"):
+        k.csr_spmv(csr.indptr, csr.indices, csr.data, x, _bounds(csr, work), out)
     return out
 
 
@@ -72,7 +78,9 @@ def spmm(A, B):
     array([[1., 1., 1.],
            [2., 2., 2.]])
     """
-    csr, B, bounds, dtype = _prepare(A, B, "B", 2)
+    csr, B, dtype = _prepare(A, B, "B", 2)
     out = np.empty((csr.shape[0], B.shape[1]), dtype=dtype)
-    k.csr_spmm(csr.indptr, csr.indices, csr.data, B, bounds, out)
+    work = (csr.nnz + csr.shape[0]) * max(1, B.shape[1])
+    with kernel_threads(work, "sparse"):
+        k.csr_spmm(csr.indptr, csr.indices, csr.data, B, _bounds(csr, work), out)
     return out

@@ -12,7 +12,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import _config
+from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
+    threads_for
 from .._validation import as_csr, check_choice
 from . import _kernels as K
 
@@ -171,19 +172,21 @@ class BaseSGD(BaseEstimator):
         n_iter = np.zeros(k, np.int64)
         status = np.zeros(k, np.int64)
         t_end = np.zeros(k, np.float64)
-        threads = max(1, min(n_threads, _config.max_threads()))
         w_pos = np.asarray(weights_pos, np.float64)
         w_neg = np.asarray(weights_neg, np.float64)
+        work = (X.nnz if sparse else X.size) * max_iter * k
+        with thread_limit(max(1, min(n_threads, max_threads()))):
+            threads = threads_for(work, "flops")
         if k == 1 and threads >= 2 and not sparse and self.shuffle \
                 and train.shape[0] >= 2 * PIPELINE_BLOCK_ROWS:
             # one problem: a second thread feeds the shuffled rows (same result)
-            with _config.thread_limit(2):
+            with thread_limit(2), kernel_threads(work, "flops"):
                 n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(
                     Xd, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
                     avg_coef[0], avg_intercept[0:1], seeds[0], settings, float(self.t_),
                     w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS)
         else:
-            with _config.thread_limit(min(threads, k)):
+            with thread_limit(min(threads, k)), kernel_threads(work, "flops"):
                 K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
                            np.asarray(positives, np.int64), train, val, coef, intercept,
                            avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
@@ -205,9 +208,9 @@ class BaseSGD(BaseEstimator):
     def _threads(self) -> int:
         n_jobs = getattr(self, "n_jobs", None)
         if n_jobs is None:
-            return _config.get_num_threads()
+            return get_num_threads()
         if n_jobs < 0:
-            return max(1, _config.max_threads() + 1 + n_jobs)
+            return max(1, max_threads() + 1 + n_jobs)
         return max(1, int(n_jobs))
 
     def _store(self, coef, intercept, avg_coef, avg_intercept, n_iter, n_samples):

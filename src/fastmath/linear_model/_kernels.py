@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from .._config import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
+from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from .._prefetch import prefetch, prefetch_row, prefetch_span
 from .._random import shuffle_inplace
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._config.threads import kernel_threads
+
 
 def linear_decision(X, coef, intercept) -> np.ndarray:
     """Scores of shape (n_samples, n_targets), in the dtype of ``coef``."""
@@ -11,5 +13,6 @@ def linear_decision(X, coef, intercept) -> np.ndarray:
     if sp.issparse(X):
         scores = np.asarray(X @ coef.T)
     else:
-        scores = np.asarray(X, dtype=coef.dtype) @ coef.T
+        with kernel_threads(X.shape[0] * coef.size, "flops", blas="outside"):
+            scores = np.asarray(X, dtype=coef.dtype) @ coef.T
     return scores + np.asarray(intercept, dtype=scores.dtype)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._config import fixed_chunk_bounds, jit, jit_parallel
+from .._chunks import fixed_chunk_bounds
+from .._config.jit import jit, jit_parallel
 
 RADIX_BITS = 11
 RADIX = 1 << RADIX_BITS

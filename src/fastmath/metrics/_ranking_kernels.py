@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._config import jit, jit_parallel
+from .._config.jit import jit, jit_parallel
 
 
 @jit

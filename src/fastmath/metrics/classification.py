@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from .. import _config
+from .._config.threads import kernel_threads, threads_for
 from . import _curve_kernels as K
 
 
@@ -44,12 +44,13 @@ def _binary_inputs(y_true, y_score, pos_label):
 def _sweep(y_true, y_score, pos_label):
     """Distinct thresholds (descending) with cumulative tp and fp counts."""
     positive, scores = _binary_inputs(y_true, y_score, pos_label)
-    keys = np.empty(scores.shape[0], np.uint64)
-    K.float_keys((scores + 0.0).view(np.int64), keys)
-    chunks = 4 * _config.get_num_threads()
-    pos_sorted = K.radix_sort(keys[positive], chunks)
-    neg_sorted = K.radix_sort(keys[~positive], chunks)
     n = scores.shape[0]
+    keys = np.empty(n, np.uint64)
+    with kernel_threads(n, "sort"):
+        K.float_keys((scores + 0.0).view(np.int64), keys)
+        chunks = 4 * threads_for(n, "sort")
+        pos_sorted = K.radix_sort(keys[positive], chunks)
+        neg_sorted = K.radix_sort(keys[~positive], chunks)
     out_keys = np.empty(n, np.uint64)
     tp = np.empty(n, np.int64)
     fp = np.empty(n, np.int64)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import check_interactions, check_positive_int
 from ._ranking_kernels import ranking_metrics
 
@@ -43,8 +44,9 @@ def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10):
     for start in range(0, users.shape[0], USERS_PER_BATCH):
         batch = users[start:start + USERS_PER_BATCH]
         ids, _ = model.recommend(batch, train[batch], N=K, filter_already_liked_items=True)
-        ranking_metrics(np.ascontiguousarray(ids, dtype=np.int64), batch, indptr, indices,
-                        n_items, per_user[start:start + batch.shape[0]])
+        with kernel_threads(batch.shape[0] * K, "rows"):
+            ranking_metrics(np.ascontiguousarray(ids, dtype=np.int64), batch, indptr, indices,
+                            n_items, per_user[start:start + batch.shape[0]])
     return {
         "precision": per_user[:, 0].sum() / per_user[:, 1].sum(),
         "recall": per_user[:, 2].mean(),

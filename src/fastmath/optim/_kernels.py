@@ -10,7 +10,7 @@ import math
 
 from numba import prange
 
-from .._config import jit_parallel
+from .._config.jit import jit_parallel
 
 
 @jit_parallel
@@ -73,12 +73,11 @@ def adam_step(p, g, m, v, vmax, step_size, beta1, one_minus_beta1, beta2, one_mi
 
 
 @jit_parallel
-def sum_of_squares(g, n_chunks, partials):
+def sum_of_squares(g, bounds, partials):
     """partials[c] = sum of g**2 over fixed chunk c (reproducible for any thread count)."""
-    n = g.shape[0]
-    for c in prange(n_chunks):
+    for c in prange(bounds.shape[0] - 1):
         acc = 0.0
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+        for i in range(bounds[c], bounds[c + 1]):
             acc += g[i] * g[i]
         partials[c] = acc
 

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
 from . import _kernels as k
 
 __all__ = ["clip_grad_norm"]
@@ -60,9 +62,10 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
         squares = 0.0
         for g in arrays:
             flat = g.reshape(-1) if g.flags.c_contiguous else np.ascontiguousarray(g).reshape(-1)
-            n_chunks = max(1, min(64, flat.size // 4096))
-            partials = np.empty(n_chunks)
-            k.sum_of_squares(flat, n_chunks, partials)
+            bounds = fixed_chunk_bounds(flat.size, max_chunks=64, min_chunk=4096)
+            partials = np.empty(bounds.size - 1)
+            with kernel_threads(flat.size, "elementwise"):
+                k.sum_of_squares(flat, bounds, partials)
             squares += float(partials.sum())
         total = math.sqrt(squares)
     if error_if_nonfinite and not math.isfinite(total):
@@ -72,7 +75,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
         return total
     for g in arrays:
         if g.flags.c_contiguous:
-            k.scale_inplace(g.reshape(-1), coef)
+            with kernel_threads(g.size, "elementwise"):
+                k.scale_inplace(g.reshape(-1), coef)
         else:
             g *= coef
     return total

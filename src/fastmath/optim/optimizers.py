@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .._config.threads import kernel_threads
 from .._validation import as_float_array
 from . import _kernels as k
 
@@ -91,7 +92,8 @@ class Optimizer:
         self.step_count += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
             flat = p.reshape(-1) if p.flags.c_contiguous else np.ascontiguousarray(p).reshape(-1)
-            self._update(flat, g, self.state[i])
+            with kernel_threads(flat.size, "elementwise"):
+                self._update(flat, g, self.state[i])
             if not p.flags.c_contiguous:  # a strided view: write the result back
                 p[...] = flat.reshape(p.shape)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._config import jit, jit_parallel
+from .._config.jit import jit, jit_parallel
 from .._prefetch import prefetch_row
 
 PREFETCH_AHEAD = 8  # factor rows requested ahead of the gather
@@ -177,7 +177,7 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
     """Update every row of ``X`` given ``Y`` (one ALS half-iteration).
 
     Rows are split into the chunks ``bounds`` (about equal work each, see
-    :func:`work_bounds`); each chunk reuses one set of work arrays. With CG,
+    :func:`fastmath._chunks.balanced_bounds`); each chunk reuses one set of work arrays. With CG,
     ``chunk_loss[c]`` gets the chunk's loss terms at the incoming ``X`` (see
     :func:`_cg_row`); the Cholesky path leaves it at 0.
     """
@@ -213,20 +213,6 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
             else:
                 total += _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
         chunk_loss[c] = total
-
-
-def work_bounds(indptr, row_cost, n_chunks):
-    """Chunk bounds over rows so that each chunk has about the same work.
-
-    A row costs ``row_cost`` plus its number of stored values (the f x f
-    products of a row are worth about ``f / 2`` stored values).
-    """
-    n_rows = indptr.shape[0] - 1
-    work = indptr.astype(np.float64) + row_cost * np.arange(n_rows + 1)
-    targets = np.linspace(0.0, work[-1], n_chunks + 1)
-    bounds = np.searchsorted(work, targets).astype(np.int64)
-    bounds[0], bounds[-1] = 0, n_rows
-    return np.maximum.accumulate(bounds)
 
 
 @jit_parallel

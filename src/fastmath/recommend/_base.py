@@ -6,6 +6,7 @@ import json
 import numpy as np
 import scipy.sparse as sp
 
+from .._config.threads import kernel_threads
 from .._validation import check_ids, check_interactions, check_positive_int
 from ._topn import select_top_n
 
@@ -121,11 +122,14 @@ class FactorModel:
             else np.zeros(m, bool)
         for start in range(0, m, SCORE_BLOCK_ROWS):
             stop = min(m, start + SCORE_BLOCK_ROWS)
-            block = np.asarray(vectors[start:stop] @ table.T, dtype=np.float64)
+            with kernel_threads((stop - start) * table.shape[0] * table.shape[1], "flops",
+                                blas="outside"):
+                block = np.asarray(vectors[start:stop] @ table.T, dtype=np.float64)
             if np.any(cold[start:stop]):
                 block[cold[start:stop]] = self.item_popularity
-            select_top_n(block, candidates, excl_indptr, excl_indices, start,
-                         ids[start:stop], scores[start:stop])
+            with kernel_threads((stop - start) * candidates.shape[0], "elementwise"):
+                select_top_n(block, candidates, excl_indptr, excl_indices, start,
+                             ids[start:stop], scores[start:stop])
         return ids, scores
 
     def _pair_scores(self, userids, itemids):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from .._config import jit, jit_parallel
+from .._config.jit import jit, jit_parallel
 from .._prefetch import prefetch_row
 from .._random import random_below
 

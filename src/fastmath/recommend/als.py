@@ -5,7 +5,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
-from .._config import thread_limit
+from .._chunks import balanced_bounds
+from .._config.threads import kernel_threads, thread_limit, threads_for
 from .._validation import (check_choice, check_interactions, check_non_negative,
                            check_positive_int)
 from . import _als_kernels as K
@@ -145,24 +146,26 @@ class ALS(FactorModel):
         total_conf = float(np.abs(user_side[2]).sum())
         n_users, n_items = Cui.shape
         norm = total_conf + n_users * n_items - Cui.nnz
-        user_bounds = _bounds(user_side[0], self.factors)
-        item_bounds = _bounds(item_side[0], self.factors)
+        work = (Cui.nnz * (self.cg_steps + 1) + (n_users + n_items) * self.factors) * self.factors
+        user_bounds = _bounds(user_side[0], self.factors, work)
+        item_bounds = _bounds(item_side[0], self.factors, work)
         user_loss = np.zeros(user_bounds.shape[0] - 1)
         item_loss = np.zeros(item_bounds.shape[0] - 1)
         terms = np.empty(n_items)
         progress = tqdm(total=self.iterations, desc="ALS", disable=not self.show_progress)
         for it in range(self.iterations):
-            K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg,
-                                 user_bounds, user_loss)
-            if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
-                history.append((user_loss.sum() + self.regularization * _sq_norm(Y)) / norm)
-            XtX = _gram(X)
-            K.implicit_half_step(Y, X, XtX + reg, *item_side, self.cg_steps, use_cg,
-                                 item_bounds, item_loss)
-            if not use_cg or it == self.iterations - 1:  # a separate pass
-                K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
-                penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
-                history.append((terms.sum() + penalty) / norm)
+            with kernel_threads(work, "flops", blas="outside"):
+                K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg,
+                                     user_bounds, user_loss)
+                if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
+                    history.append((user_loss.sum() + self.regularization * _sq_norm(Y)) / norm)
+                XtX = _gram(X)
+                K.implicit_half_step(Y, X, XtX + reg, *item_side, self.cg_steps, use_cg,
+                                     item_bounds, item_loss)
+                if not use_cg or it == self.iterations - 1:  # a separate pass
+                    K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
+                    penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
+                    history.append((terms.sum() + penalty) / norm)
             progress.update()
         progress.close()
         return X, Y
@@ -178,10 +181,12 @@ class ALS(FactorModel):
         counts_i = np.diff(Ciu.indptr)
         sse = np.empty(Cui.shape[0])
         reg = float(self.regularization)
+        work = Cui.nnz * (self.factors + 1) ** 2
         for _ in tqdm(range(self.iterations), desc="ALS", disable=not self.show_progress):
-            K.explicit_half_step(X, bu, Y, bi, mean, *users, reg)
-            K.explicit_half_step(Y, bi, X, bu, mean, *items, reg)
-            K.explicit_squared_errors(X, bu, Y, bi, mean, *users, sse)
+            with kernel_threads(work, "flops"):
+                K.explicit_half_step(X, bu, Y, bi, mean, *users, reg)
+                K.explicit_half_step(Y, bi, X, bu, mean, *items, reg)
+                K.explicit_squared_errors(X, bu, Y, bi, mean, *users, sse)
             penalty = reg * (np.dot(counts_u, _row_sq(X, bu)) + np.dot(counts_i, _row_sq(Y, bi)))
             history.append((sse.sum() + penalty) / Cui.nnz)
         return X, Y, bu, bi, mean
@@ -190,18 +195,22 @@ class ALS(FactorModel):
         dtype = self.item_factors.dtype
         X = np.zeros((rows.shape[0], self.item_factors.shape[1]), dtype)
         with thread_limit(self.num_threads):
-            if self.implicit:
-                reg = np.eye(X.shape[1], dtype=dtype) * dtype.type(self.regularization)
-                YtY = _gram(self.item_factors) + reg
-                arrays = _csr_arrays(rows, dtype, self.alpha)
-                bounds = _bounds(arrays[0], X.shape[1])
-                K.implicit_half_step(X, self.item_factors, YtY, *arrays, self.cg_steps, False,
-                                     bounds, np.zeros(bounds.shape[0] - 1))
-                return X, None
-            bias = np.zeros(rows.shape[0], dtype)
-            K.explicit_half_step(X, bias, self.item_factors, self.item_bias, self.global_mean,
-                                 *_csr_arrays(rows, dtype, 1.0), float(self.regularization))
-            return X, bias
+            f = X.shape[1]
+            work = (rows.nnz + rows.shape[0] * f) * f * f
+            with kernel_threads(work, "flops", blas="outside"):
+                if self.implicit:
+                    reg = np.eye(f, dtype=dtype) * dtype.type(self.regularization)
+                    YtY = _gram(self.item_factors) + reg
+                    arrays = _csr_arrays(rows, dtype, self.alpha)
+                    bounds = _bounds(arrays[0], f, work)
+                    K.implicit_half_step(X, self.item_factors, YtY, *arrays, self.cg_steps,
+                                         False, bounds, np.zeros(bounds.shape[0] - 1))
+                    return X, None
+                bias = np.zeros(rows.shape[0], dtype)
+                K.explicit_half_step(X, bias, self.item_factors, self.item_bias,
+                                     self.global_mean, *_csr_arrays(rows, dtype, 1.0),
+                                     float(self.regularization))
+                return X, bias
 
     def predict(self, userids, itemids):
         """Predicted ratings (explicit model) or preference scores ``x_u . y_i`` (implicit)."""
@@ -214,10 +223,9 @@ def _csr_arrays(matrix, dtype, scale):
             (matrix.data * scale).astype(dtype))
 
 
-def _bounds(indptr, factors):
-    import numba
-
-    return K.work_bounds(indptr, factors / 2.0, 16 * numba.get_num_threads())
+def _bounds(indptr, factors, work):
+    """Row chunks of equal work (a row's f x f products count as f / 2 stored values)."""
+    return balanced_bounds(indptr, 16 * threads_for(work, "flops"), factors / 2.0)
 
 
 def _gram(F):

@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from tqdm.auto import tqdm
 
 from . import _als_kernels
-from .._config import thread_limit
+from .._config.threads import kernel_threads, thread_limit
 from .._validation import check_interactions, check_non_negative, check_positive_int
 from ._base import FactorModel
 from ._sgd_kernels import sgd_epoch
@@ -109,10 +109,9 @@ class SGDMF(FactorModel):
         mean = float(R.data.mean()) if self.biased else 0.0
         seed = int(rng.randint(np.iinfo(np.int32).max))
         history = []
-        with thread_limit(self.num_threads):
-            import numba
-
-            n_blocks = numba.get_num_threads() * BLOCKS_PER_THREAD
+        work = R.nnz * self.factors
+        with thread_limit(self.num_threads), kernel_threads(work, "flops") as threads:
+            n_blocks = threads * BLOCKS_PER_THREAD
             users, items, ratings, cell_ptr = _grid(R, n_blocks, rng)
             cell_sse = np.zeros(n_blocks * n_blocks)
             for epoch in tqdm(range(self.epochs), desc="SGDMF", disable=not self.show_progress):
@@ -137,7 +136,7 @@ class SGDMF(FactorModel):
         """Ridge solve of the users' factors and biases (the SGD objective, items fixed)."""
         X = np.zeros((rows.shape[0], self.item_factors.shape[1]), np.float32)
         bias = np.zeros(rows.shape[0], np.float32)
-        with thread_limit(self.num_threads):
+        with thread_limit(self.num_threads), kernel_threads(rows.nnz * self.factors ** 2, "flops"):
             _als_kernels.explicit_half_step(X, bias, self.item_factors, self.item_bias,
                                             self.global_mean, *_csr_arrays(rows, np.float32, 1.0),
                                             float(self.regularization))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .. import _config
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape
 from ._kernels import mahalanobis_rows
 
@@ -67,6 +68,7 @@ def mahalanobis(X, mean, cov, *, squared=False):
     out = np.empty(X.shape[0])
     if X.shape[0]:
         n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
-        bounds = _config.fixed_chunk_bounds(X.shape[0], n_chunks)
-        mahalanobis_rows(X, mean, transform, bounds, out, squared)
+        bounds = fixed_chunk_bounds(X.shape[0], n_chunks)
+        with kernel_threads(X.shape[0] * X.shape[1] ** 2, "flops", blas="inside"):
+            mahalanobis_rows(X, mean, transform, bounds, out, squared)
     return out

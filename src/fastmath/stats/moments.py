@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _config
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
 from .._validation import as_float_array
 from ._kernels import chunk_moments
 
@@ -81,12 +82,13 @@ class RunningMoments:
         if X.shape[0] == 0:
             return self
         n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
-        bounds = _config.fixed_chunk_bounds(X.shape[0], n_chunks)
+        bounds = fixed_chunk_bounds(X.shape[0], n_chunks)
         k = bounds.shape[0] - 1
         counts = np.empty(k, np.int64)
         means = np.empty((k, d))
         scatters = np.empty((k, d, d))
-        chunk_moments(X, bounds, counts, means, scatters)
+        with kernel_threads(X.shape[0] * d * d, "flops"):
+            chunk_moments(X, bounds, counts, means, scatters)
         n, mean, m2 = _tree_combine(counts, means, scatters)
         self.count, self._mean, self._m2 = combine(self.count, self._mean, self._m2, n, mean, m2)
         return self

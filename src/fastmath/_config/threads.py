@@ -1,0 +1,287 @@
+"""Thread counts: the default, the overrides, the threading layer and the serial path.
+
+How many threads a parallel kernel runs on is decided here and nowhere else:
+
+* the default is the number of CPUs this process may use: its CPU affinity
+  and its cgroup CPU quota (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), as
+  counted by loky's ``cpu_count()``; a container limited to 2 CPUs on a
+  64-core host uses 2 threads;
+* ``FASTMATH_NUM_THREADS`` (environment), :func:`set_num_threads` (the
+  whole process) and :func:`thread_limit` (a block of code in the calling
+  thread) override it, in increasing precedence;
+* work too small to pay for a parallel region runs on one thread
+  (:func:`kernel_threads`, thresholds in :data:`SERIAL_WORK`); the serial
+  and the parallel path run the same compiled kernel, so they give the same
+  result.
+
+The threading layer is TBB (work stealing: a worker that another program
+keeps off a core does not hold the others up) when the ``tbb`` package is
+installed, else OpenMP with a passive wait policy. Both are threadsafe:
+kernels may be called from many Python threads at once.
+
+This module imports numba only when a kernel runs, so that ``import
+fastmath`` stays light.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+
+from .._validation import check_int
+
+__all__ = ["SERIAL_WORK", "get_num_threads", "kernel_threads", "max_threads",
+           "set_num_threads", "thread_limit", "threading_layer", "threads_for"]
+
+ENV_THREADS = "FASTMATH_NUM_THREADS"
+
+# Work below which a kernel runs on one thread, per kind of kernel, in the
+# unit of work each call site counts (see ``threads_for``). Measured on the
+# 2-core development machine with ``scripts/measure-serial-thresholds.py``:
+# the size where two threads first beat one by at least 20% on an idle machine
+# (a parallel region costs about 5 to 20 us to enter and join). Below it a
+# second thread only adds that cost, and under contention it can add a
+# scheduler time slice.
+SERIAL_WORK = {
+    "elementwise": 200_000,  # elements of a cheap per-element pass (scaling, optimizer steps)
+    "transcendental": 20_000,  # elements of a pass with exp/log (softmax, logsumexp)
+    "sparse": 100_000,  # stored values plus rows of a sparse product
+    "flops": 1_000_000,  # multiply-adds of a dense kernel (convolution, distances, moments)
+    "rows": 20_000,  # rows of a per-row kernel whose rows are short (top-N, metrics)
+    "sort": 100_000,  # keys of a radix sort or a threshold sweep
+}
+
+_global = {"threads": None}  # set_num_threads: the whole process
+_local = threading.local()  # thread_limit: the calling thread, for a block
+
+
+def max_threads() -> int:
+    """Largest thread count a kernel can use: the size of numba's thread pool.
+
+    That is ``NUMBA_NUM_THREADS`` when set, else the CPUs of the machine.
+    """
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: affinity and cgroup CPU quotas (loky's count)."""
+    from joblib.externals.loky import cpu_count
+
+    return max(1, cpu_count())
+
+
+@lru_cache(maxsize=None)
+def default_threads() -> int:
+    """Threads used when nothing overrides them: ``FASTMATH_NUM_THREADS``, else the usable CPUs."""
+    value = os.environ.get(ENV_THREADS, "").strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(f"the environment variable {ENV_THREADS} must be an integer >= 1, "
+                             f"got {value!r}") from None
+        if n < 1:
+            raise ValueError(f"the environment variable {ENV_THREADS} must be an integer >= 1, "
+                             f"got {value!r}")
+        return min(n, max_threads())
+    return min(usable_cpus(), max_threads())
+
+
+def get_num_threads() -> int:
+    """Number of threads the parallel kernels use (in the calling thread).
+
+    Examples
+    --------
+    >>> import fastmath
+    >>> fastmath.get_num_threads() >= 1
+    True
+    """
+    local = getattr(_local, "threads", None)
+    if local is not None:
+        return local
+    return _global["threads"] or default_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads parallel kernels use, for the whole process.
+
+    :func:`thread_limit` overrides it for a block of code in one thread.
+
+    Parameters
+    ----------
+    n : int
+        Between 1 and :func:`max_threads`.
+
+    Raises
+    ------
+    TypeError
+        ``n`` is not an integer.
+    ValueError
+        ``n`` is out of range.
+
+    Examples
+    --------
+    >>> import fastmath
+    >>> fastmath.set_num_threads(1)
+    >>> fastmath.get_num_threads()
+    1
+    >>> fastmath.set_num_threads(fastmath.max_threads())
+    """
+    _global["threads"] = check_int(n, "n", low=1, high=max_threads())
+
+
+@contextmanager
+def thread_limit(n: int):
+    """Run the parallel kernels called in the block on ``n`` threads.
+
+    Applies to the calling thread only (the innermost block wins), and
+    restores its previous setting on exit. ``n = 0`` means the default (:func:`set_num_threads`, else the
+    usable CPUs); ``n`` above :func:`max_threads` is clipped.
+
+    Parameters
+    ----------
+    n : int
+        ``>= 0``.
+
+    Raises
+    ------
+    TypeError
+        ``n`` is not an integer.
+    ValueError
+        ``n`` is negative.
+
+    Examples
+    --------
+    >>> import fastmath
+    >>> with fastmath.thread_limit(1):
+    ...     fastmath.get_num_threads()
+    1
+    """
+    n = check_int(n, "n", low=0)
+    previous = getattr(_local, "threads", None)
+    _local.threads = min(n, max_threads()) if n else (_global["threads"] or default_threads())
+    try:
+        yield
+    finally:
+        _local.threads = previous
+
+
+def threads_for(work: float, kind: str) -> int:
+    """Threads for one kernel call of ``work`` units of the given kind (see :data:`SERIAL_WORK`)."""
+    n = get_num_threads()
+    if n > 1 and work < SERIAL_WORK[kind]:
+        return 1
+    return n
+
+
+@contextmanager
+def kernel_threads(work: float, kind: str, blas: str | None = None):
+    """Run the kernels called in the block on ``threads_for(work, kind)`` threads.
+
+    Yields the thread count. numba's own setting of the calling thread is
+    restored on exit. ``blas`` says what the block does with BLAS:
+    ``"outside"`` (it calls BLAS itself, e.g. ``np.matmul``: BLAS gets the
+    same count), ``"inside"`` (a parallel kernel calls BLAS: BLAS runs on one
+    thread, so threads are not multiplied) or None (no BLAS).
+    """
+    import numba
+
+    n = threads_for(work, kind)
+    previous = numba.get_num_threads()
+    if n != previous:
+        numba.set_num_threads(n)
+    try:
+        if blas is None:
+            yield n
+        else:
+            from .blas import blas_threads
+
+            with blas_threads(1 if blas == "inside" else n):
+                yield n
+    finally:
+        if n != previous:
+            numba.set_num_threads(previous)
+
+
+# --- the threading layer -----------------------------------------------------
+
+_TBB_LIBRARY = {"linux": "libtbb.so.12", "darwin": "libtbb.12.dylib", "win32": "tbb12.dll"}
+
+
+def _preload_tbb() -> bool:
+    """Load the ``tbb`` wheel's library so numba's TBB layer can link to it.
+
+    pip installs ``libtbb.so.12`` into ``<prefix>/lib``, which is not on the
+    loader's path in a virtual environment; loading it by its full path first
+    makes it resolvable.
+    """
+    name = _TBB_LIBRARY.get(sys.platform)
+    if name is None:
+        return False
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        files = distribution("tbb").files or []
+    except PackageNotFoundError:
+        return False
+    for f in files:
+        if f.name == name:
+            try:
+                ctypes.CDLL(str(f.locate()), mode=getattr(ctypes, "RTLD_GLOBAL", 0))
+                return True
+            except OSError:
+                return False
+    return False
+
+
+def configure_threading_layer() -> str:
+    """Choose numba's threading layer before its first parallel region (idempotent).
+
+    An explicit ``NUMBA_THREADING_LAYER`` is respected. Otherwise TBB when it
+    imports, else OpenMP with ``OMP_WAIT_POLICY=PASSIVE`` (unless the user
+    set a policy) so idle workers sleep instead of spinning on a busy
+    machine, else workqueue, with a warning that it is not threadsafe.
+    """
+    import warnings
+
+    import numba
+
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return numba.config.THREADING_LAYER
+    for layer, module in (("tbb", "tbbpool"), ("omp", "omppool")):
+        if layer == "tbb":
+            _preload_tbb()
+        elif "OMP_WAIT_POLICY" not in os.environ:
+            os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read when libgomp loads
+        try:
+            __import__(f"numba.np.ufunc.{module}")
+        except ImportError:
+            continue
+        numba.config.THREADING_LAYER = layer
+        return layer
+    numba.config.THREADING_LAYER = "workqueue"
+    warnings.warn("fastmath: neither the tbb nor the omp threading layer is available, so "
+                  "numba uses 'workqueue'; do not call fastmath kernels from several Python "
+                  "threads at once (install the 'tbb' package to fix this).",
+                  RuntimeWarning, stacklevel=2)
+    return "workqueue"
+
+
+def threading_layer() -> str:
+    """Name of numba's threading layer for fastmath's kernels: 'tbb', 'omp' or 'workqueue'.
+
+    Examples
+    --------
+    >>> import fastmath
+    >>> fastmath.threading_layer() in ("tbb", "omp", "workqueue")
+    True
+    """
+    from . import jit  # noqa: F401  (importing it configures the layer)
+    import numba
+
+    return numba.config.THREADING_LAYER

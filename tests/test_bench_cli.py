@@ -2,12 +2,13 @@ import json
 
 import pytest
 
+from fastmath import _registry
 from fastmath.__main__ import main as fastmath_main
-from fastmath.bench import cli
-from fastmath.bench.timing import Case, run_case
+from fastmath.bench import cli, views
+from fastmath.bench.timing import Case, quartiles, run_case
 
 
-def test_run_case_rows_and_medians(monkeypatch):
+def test_run_case_rows_medians_and_spread(monkeypatch):
     from fastmath.bench import timing
 
     monkeypatch.setattr(timing, "BLOCK_S", 0.0)  # one call per block
@@ -19,14 +20,20 @@ def test_run_case_rows_and_medians(monkeypatch):
     def peer():
         calls["peer"] += 1
 
-    case = Case("matrix", "k", "c", "float64", ours, {"peer": peer}, target=2.0, target_peer="peer",
-                skipped={"torch": "torch not installed"})
+    case = Case("linalg", "k", "c", "float64", ours, {"peer": peer}, target=2.0,
+                target_peer="peer", skipped={"torch": "torch not installed"})
     rows = run_case(case, budget_s=0.0, min_repeat=3, max_repeat=3)
     assert [r["peer"] for r in rows] == ["peer", "torch"]
     assert rows[0]["speedup"] == pytest.approx(rows[0]["peer_s"] / rows[0]["ours_s"])
     assert rows[0]["target"] == 2.0 and rows[1]["skipped"] == "torch not installed"
+    assert rows[0]["ours_iqr"] >= 0 and rows[0]["peer_iqr"] >= 0
     # first call, the per-call estimate, then 3 rounds of one-call blocks
     assert calls == {"ours": 1 + 1 + 3, "peer": 1 + 1 + 3}
+
+
+def test_quartiles():
+    assert quartiles([4.0, 1.0, 3.0, 2.0, 5.0]) == (3.0, 2.0, 4.0)
+    assert quartiles([7.0]) == (7.0, 7.0, 7.0)
 
 
 def test_blocks_amortise_short_calls(monkeypatch):
@@ -34,18 +41,37 @@ def test_blocks_amortise_short_calls(monkeypatch):
 
     monkeypatch.setattr(timing, "BLOCK_S", 1.0)
     calls = []
-    case = Case("matrix", "k", "c", "float64", lambda: calls.append(1))
+    case = Case("linalg", "k", "c", "float64", lambda: calls.append(1))
     run_case(case, budget_s=0.0, min_repeat=2, max_repeat=2)
     assert len(calls) == 1 + 1 + 2 * 100  # blocks are capped at 100 calls
 
 
-def test_cli_quick_json(tmp_path, capsys):
+def test_noisy_rows_are_flagged(monkeypatch):
+    from fastmath.bench import timing
+
+    monkeypatch.setattr(timing, "BLOCK_S", 0.0)
+    durations = iter([0.0] * 2 + [0.001, 0.002, 0.004, 0.008, 0.016] * 4)
+
+    def jittery():
+        import time
+
+        time.sleep(next(durations, 0.0))
+
+    rows = run_case(Case("linalg", "k", "c", "float64", jittery), budget_s=0.0, min_repeat=5,
+                    max_repeat=5)
+    assert rows[0]["noisy"] is True
+    assert "noisy" in cli.format_table(rows)
+
+
+def test_cli_quick_json_names_the_machine(tmp_path, capsys):
     out = tmp_path / "rows.json"
     assert fastmath_main(["bench", "--quick", "--kernel", "logsumexp", "--json", str(out),
                           "--budget", "0.01", "--no-progress"]) == 0
     text = capsys.readouterr().out
-    assert "| matrix | logsumexp |" in text and "speedup" in text
-    rows = json.loads(out.read_text())
+    assert "| linalg | logsumexp |" in text and "speedup" in text and "CPU:" in text
+    report = json.loads(out.read_text())
+    assert report["machine"]["cpu"] and "numpy" in report["machine"]["versions"]
+    rows = report["rows"]
     assert {r["dtype"] for r in rows} == {"float32", "float64"}
     assert all(r["speedup"] > 0 and r["peer"] == "scipy" for r in rows)
 
@@ -53,20 +79,78 @@ def test_cli_quick_json(tmp_path, capsys):
 def test_cli_plot(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "speedups.png"
-    cli.main(["--quick", "--kernel", "logsumexp", "--plot", str(png), "--budget", "0.01", "--no-progress"])
+    cli.main(["--quick", "--kernel", "logsumexp", "--plot", str(png), "--budget", "0.01",
+              "--no-progress"])
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_cli_rejects_unknown_family():
+def test_cli_plot_without_matplotlib_fails_first(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib":
+            raise ImportError("no matplotlib")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(SystemExit):
-        cli.main(["--family", "nope"])
+        cli.main(["--kernel", "softmax", "--plot", "x.png"])
+    assert "fastmath[examples]" in capsys.readouterr().err
 
 
-def test_warmup_command_reports_every_kernel(capsys):
-    assert fastmath_main(["warmup"]) == 0
+@pytest.mark.parametrize("argv, message", [
+    (["--family", "nope"], "invalid choice: 'nope'"),
+    (["--kernel", "nope"], "unknown kernel 'nope'"),
+    (["--kernel", "ConstantLR"], "none of the selected kernels has a default benchmark"),
+    (["--sweep", "--kernel", "gram"], "none of the selected kernels has a sweep benchmark"),
+])
+def test_cli_rejects_bad_selections(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_unknown_kernel_lists_valid_ones(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--kernel", "foo"])
+    err = capsys.readouterr().err
+    assert "unknown kernel 'foo'" in err and "softmax" in err and "conv2d" in err
+
+
+def test_contended_view(monkeypatch, capsys):
+    monkeypatch.setattr(views, "measure",
+                        lambda fns, **kw: {name: [1.0, 1.1, 1.2] for name in fns})
+    assert cli.main(["--contended", "--quick", "--kernel", "logsumexp", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "softmax[float32]" in out and "spmm[int64][float64]" in out
-    assert out.strip().splitlines()[-1].startswith("total:")
+    assert "contended, 1 thread" in out and "| logsumexp |" in out and "1.00x" in out
+
+
+def test_competitor_runs_only_inside_the_block():
+    with views.competitor() as proc:
+        assert proc.poll() is None
+    assert proc.poll() is not None
+
+
+def test_sweep_view(capsys):
+    assert cli.main(["--sweep", "--kernel", "softmax", "--sweep-max", "16", "--budget", "0.01",
+                     "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax (float32)" in out and "per-call overhead at n=1" in out
+    assert "| 16 |" in out
+
+
+def test_sweep_sizes():
+    assert views.sweep_sizes(64) == [1, 4, 16, 64]
+
+
+def test_every_family_has_a_benchmark():
+    for family in _registry.FAMILIES:
+        if family == "datasets":
+            continue
+        assert any(k.cases or k.sweep for k in _registry.select(families=[family])), family
 
 
 def test_unknown_command_exits():
@@ -82,11 +166,3 @@ def test_quickstart_example_runs(capsys):
     runpy.run_path(str(example), run_name="__main__")
     out = capsys.readouterr().out
     assert out.count("speedup") == 4
-
-
-def test_every_family_lists_the_kernels_it_benchmarks():
-    import importlib
-
-    for family, module in cli.FAMILIES.items():
-        mod = importlib.import_module(module)
-        assert mod.FAMILY == family and len(mod.KERNELS) >= 1

@@ -1,157 +1,205 @@
-"""Compile (or load from the cache) every public kernel for float32 and float64."""
+"""Compile (or load from the cache) every public kernel for each of its dtypes.
+
+A unit of work is one registry kernel for one dtype (``softmax[float32]``).
+Units whose code is already cached are loaded in this process. The others are
+compiled by a pool of worker processes (compilation holds a global lock, so
+threads would not help), biggest first. Each worker writes to a cache
+directory of its own, so no two processes ever write the same cache file
+(concurrent writers can corrupt numba's cache); the parent then merges the
+workers' entries into the shared cache and loads every unit from it.
+"""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from multiprocessing import get_context
 
-import numpy as np
-import scipy.sparse as sp
+__all__ = ["WouldCompile", "load_only", "units", "warmup"]
 
-
-def _matrix_calls(dtype):
-    import fastmath as fm
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((8, 4)).astype(dtype)
-    w = rng.standard_normal((4, 3)).astype(dtype)
-    b = np.zeros(3, dtype)
-    nan_x = x.copy()
-    nan_x[0, 0] = np.nan
-    stack = rng.standard_normal((2, 3, 4)).astype(dtype)
-    square = rng.standard_normal((2, 4, 4)).astype(dtype)
-    y = fm.linear(x, w, b, "relu")
-    calls = {
-        "matmul": lambda: (fm.matmul(x, w), fm.matmul(stack, square)),
-        "linear": lambda: fm.linear(x, w, b, "tanh"),
-        "linear_backward": lambda: (fm.linear_backward(y, x, w, y, "relu"),
-                                    fm.linear_backward(y, x, w)),
-        "gram": lambda: fm.gram(x, np.ones(8, dtype)),
-        "pairwise_sqdist": lambda: (fm.pairwise_sqdist(nan_x), fm.pairwise_sqdist(x, nan_x)),
-        "softmax": lambda: fm.softmax(x),
-        "logsumexp": lambda: fm.logsumexp(x),
-    }
-    for index_dtype in (np.int32, np.int64):
-        A = sp.random(8, 4, density=0.5, format="csr", random_state=0, dtype=dtype)
-        A.indices, A.indptr = A.indices.astype(index_dtype), A.indptr.astype(index_dtype)
-        calls[f"spmv[{np.dtype(index_dtype).name}]"] = lambda A=A: fm.spmv(A, x[0])
-        calls[f"spmm[{np.dtype(index_dtype).name}]"] = lambda A=A: fm.spmm(A, x[:4])
-    return calls
+# Seconds one unit took to compile on the development machine (2-core AMD
+# EPYC); used only to hand the biggest units out first.
+COMPILE_ESTIMATE_S = {"ALS": 17.0, "conv2d_backward": 13.0, "SGDClassifier": 12.5,
+                      "RunningMoments": 3.5, "spmv": 3.0, "conv2d": 2.7, "SGDMF": 2.4}
 
 
-def _conv_calls(dtype):
-    import fastmath as fm
+class WouldCompile(BaseException):
+    """Raised by :func:`load_only` when a fastmath kernel is not in the cache.
 
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 2, 6, 6)).astype(dtype)
-    w = rng.standard_normal((2, 2, 3, 3)).astype(dtype)
-    w1 = rng.standard_normal((2, 2, 1, 1)).astype(dtype)
-    g = np.ones((2, 2, 4, 4), dtype)
-    pooled, argmax = fm.max_pool2d(x, 2)
-    return {
-        "conv2d": lambda: (fm.conv2d(x, w), fm.conv2d(x, w1)),
-        "conv2d_backward": lambda: (fm.conv2d_backward(g, x, w),
-                                    fm.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1)),
-        "max_pool2d": lambda: fm.max_pool2d_backward(pooled, argmax, x.shape),
-        "avg_pool2d": lambda: fm.avg_pool2d_backward(fm.avg_pool2d(x, 2), x.shape, 2),
-        "correlate2d": lambda: fm.correlate2d(x[0, 0], w[0, 0], "same"),
-    }
+    A ``BaseException``, so that no ``except Exception`` on the way swallows it.
+    """
 
 
-def _optim_calls(dtype):
-    from fastmath import optim
+def units(families=None, kernels=None) -> list[tuple]:
+    """(registry row, dtype) pairs of the compiled kernels, biggest first."""
+    from . import _registry
 
-    p = np.zeros((3, 2), dtype)
-    g = np.ones((3, 2), dtype)
-    return {
-        "SGD": lambda: optim.SGD(p, lr=0.0, momentum=0.9).step(g),
-        "Adagrad": lambda: optim.Adagrad(p, lr=0.0).step(g),
-        "RMSprop": lambda: optim.RMSprop(p, lr=0.0, centered=True).step(g),
-        "Adam": lambda: optim.Adam(p, lr=0.0, amsgrad=True).step(g),
-        "clip_grad_norm": lambda: optim.clip_grad_norm(g.copy(), 0.1),
-        "SGDClassifier": lambda: _sgd_fits(dtype),
-    }
+    rows = [k for k in _registry.select(families, kernels) if k.compiled]
+    pairs = [(k, dtype) for k in rows for dtype in k.dtypes]
+    return sorted(pairs, key=lambda u: -COMPILE_ESTIMATE_S.get(u[0].name, 1.0))
 
 
-def _sgd_fits(dtype):
-    """One SGD fit compiles the whole trainer (dense and sparse share it)."""
-    from fastmath.linear_model import SGDClassifier
-
-    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype)
-    return SGDClassifier(max_iter=1, tol=None).fit(X, [0, 1, 2])
+def unit_name(kernel, dtype) -> str:
+    return f"{kernel.name}[{dtype}]"
 
 
-def _recommend_calls(dtype):
-    import scipy.sparse as sp
+@contextmanager
+def load_only():
+    """Inside the block, a fastmath kernel that would compile raises :class:`WouldCompile`.
 
-    from fastmath.metrics import ranking_metrics_at_k
-    from fastmath.recommend import ALS, SGDMF
+    Loading from the cache does not count as compiling (numba reports a
+    compile only after the cache missed).
+    """
+    from numba.core import event
 
-    data = sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 1], [1, 1, 0]], dtype))
-    quiet = dict(iterations=1, dtype=dtype, show_progress=False)
+    class Guard(event.Listener):
+        def on_start(self, ev):
+            dispatcher = ev.data.get("dispatcher")
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+            if module.startswith("fastmath."):
+                raise WouldCompile(f"{module}.{dispatcher.py_func.__name__} is not cached")
 
-    def als():
-        for kw in (dict(solver="cg"), dict(solver="cholesky"), dict(implicit=False)):
-            model = ALS(factors=2, **quiet, **kw).fit(data)
-        model.recommend([0, 1], data[[0, 1]], N=2)
-        return ranking_metrics_at_k(model, data, data, K=2)
+        def on_end(self, ev):
+            pass
 
-    calls = {"ALS": als}
-    if dtype == np.float32:  # SGDMF factors are always float32
-        calls["SGDMF"] = lambda: SGDMF(factors=2, epochs=1, show_progress=False).fit(data)
-    return calls
-
-
-def _stats_calls(dtype):
-    from fastmath import anomaly, metrics, stats
-
-    X = np.random.default_rng(0).standard_normal((20, 3)).astype(dtype)
-    y = np.arange(20) % 2
-    return {
-        "RunningMoments": lambda: stats.RunningMoments().update(X),
-        "mahalanobis": lambda: anomaly.MahalanobisDetector().fit(X).predict(X),
-        "roc_auc_score": lambda: (metrics.roc_auc_score(y, X[:, 0]),
-                                  metrics.average_precision_score(y, X[:, 0])),
-    }
+    guard = Guard()
+    event.register("numba:compile", guard)
+    listeners = event._registered["numba:compile"]
+    listeners.insert(0, listeners.pop())  # first: the others never see an aborted compile
+    try:
+        yield
+    finally:
+        event.unregister("numba:compile", guard)
 
 
-# One entry a family; each maps a kernel name to a call that compiles it.
-FAMILY_CALLS = {"matrix": _matrix_calls, "conv": _conv_calls, "optim": _optim_calls,
-                "recommend": _recommend_calls, "stats": _stats_calls}
+def _run_example(kernel, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. ConvergenceWarning of a 2-iteration fit
+        kernel.example(dtype)
 
 
-def warmup(verbose: bool = False) -> dict:
-    """Compile every public kernel for float32 and float64.
+# --- worker processes -----------------------------------------------------------
 
-    With the on-disk cache warm this only loads machine code, which is what a
-    later process pays on its first call; the very first run compiles.
+def _init_worker(root: str) -> None:
+    """Point this worker at a private cache directory, before numba or fastmath's kernels load."""
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="worker-", dir=root)
+    os.environ["FASTMATH_NUM_THREADS"] = "1"
+    os.environ["FASTMATH_COMPILE_NOTICE"] = "0"
+
+
+def _compile_unit(name: str, dtype: str) -> tuple[str, float]:
+    from . import _registry
+
+    t0 = time.perf_counter()
+    _run_example(_registry.get(name), dtype)
+    return os.environ["NUMBA_CACHE_DIR"], time.perf_counter() - t0
+
+
+def _compile_in_pool(todo, jobs, progress) -> dict:
+    """Compile ``todo`` in ``jobs`` worker processes; merge their caches into ours."""
+    from ._config import cache
+
+    root = tempfile.mkdtemp(prefix="fastmath-warmup-")
+    seconds, private = {}, set()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                 initializer=_init_worker, initargs=(root,)) as pool:
+            futures = {pool.submit(_compile_unit, k.name, dtype): (k, dtype) for k, dtype in todo}
+            for future in as_completed(futures):
+                kernel, dtype = futures[future]
+                worker_dir, elapsed = future.result()
+                private.add(worker_dir)
+                seconds[unit_name(kernel, dtype)] = elapsed
+                progress.set_postfix_str(unit_name(kernel, dtype))
+                progress.update()
+        cache.merge([os.path.join(d, cache.version_tag()) for d in sorted(private)],
+                    cache.cache_dir())
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return seconds
+
+
+def warmup(verbose: bool = False, *, families=None, kernels=None, jobs: int | None = None,
+           progress: bool | None = None) -> dict:
+    """Compile every public kernel for each of its dtypes, or load it from the cache.
+
+    With the cache warm this only loads machine code, which is what a later
+    process pays on its first call; the first run compiles, in ``jobs``
+    worker processes.
 
     Parameters
     ----------
     verbose : bool
-        Print one line per kernel and the total.
+        Print one line per unit and the total.
+    families, kernels : list of str, optional
+        Only these families (packages, e.g. ``["linalg"]``) or kernels
+        (public names, e.g. ``["softmax"]``).
+    jobs : int, optional
+        Worker processes for the units that need compiling; default: the
+        CPUs this process may use. 1 compiles in this process.
+    progress : bool, optional
+        A progress bar with a total and an ETA (default: on a terminal).
 
     Returns
     -------
     dict
-        ``{"kernel[dtype]": seconds, ..., "total": seconds}``.
+        ``{"kernel[dtype]": seconds, ..., "total": seconds}``: the compile
+        time of each unit compiled, else its load time.
 
     Examples
     --------
     >>> import fastmath
-    >>> times = fastmath.warmup()
-    >>> times["total"] > 0
-    True
+    >>> times = fastmath.warmup(kernels=["softmax"])
+    >>> sorted(times)
+    ['softmax[float32]', 'softmax[float64]', 'total']
     """
-    report = {}
+    import sys
+
+    from tqdm.auto import tqdm
+
+    from ._config import threads
+    from ._validation import check_int
+
     start = time.perf_counter()
-    for make_calls in FAMILY_CALLS.values():
-        for dtype in (np.float32, np.float64):
-            for name, call in make_calls(dtype).items():
-                t0 = time.perf_counter()
-                call()
-                report[f"{name}[{np.dtype(dtype).name}]"] = time.perf_counter() - t0
-                if verbose:
-                    print(f"{name}[{np.dtype(dtype).name}]: {report[f'{name}[{np.dtype(dtype).name}]']:.3f} s")
+    todo_all = units(families, kernels)
+    jobs = threads.usable_cpus() if jobs is None else check_int(jobs, "jobs", low=1)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    bar = tqdm(total=len(todo_all), desc="fastmath warmup", unit="kernel",
+               disable=not progress, file=sys.stderr)
+    report, missing = {}, []
+    with load_only():
+        for kernel, dtype in todo_all:
+            t0 = time.perf_counter()
+            try:
+                _run_example(kernel, dtype)
+            except WouldCompile:
+                missing.append((kernel, dtype))
+                continue
+            report[unit_name(kernel, dtype)] = time.perf_counter() - t0
+            bar.update()
+    if missing and jobs > 1 and len(missing) > 1:
+        report.update(_compile_in_pool(missing, min(jobs, len(missing)), bar))
+        missing_after = []
+        with load_only():
+            for kernel, dtype in missing:  # load what the workers compiled
+                try:
+                    _run_example(kernel, dtype)
+                except WouldCompile:
+                    missing_after.append((kernel, dtype))
+        missing = missing_after
+    for kernel, dtype in missing:  # compile here: one job, or what the pool could not cache
+        t0 = time.perf_counter()
+        _run_example(kernel, dtype)
+        report[unit_name(kernel, dtype)] = time.perf_counter() - t0
+        bar.update()
+    bar.close()
     report["total"] = time.perf_counter() - start
     if verbose:
-        print(f"total: {report['total']:.3f} s")
+        for name, seconds in report.items():
+            print(f"{name}: {seconds:.3f} s")
     return report

@@ -13,10 +13,20 @@ def optional(module: str):
 
 
 def torch_peer():
-    """torch, pinned to 2 threads like the rest of the comparison, or None and why."""
+    """torch, on fastmath's thread count like the rest of the comparison, or None and why."""
     torch, why = optional("torch")
     if torch is not None:
-        from .._config import get_num_threads
+        from .._config.threads import get_num_threads
 
         torch.set_num_threads(get_num_threads())
     return torch, why
+
+
+def add_torch(case, make):
+    """Add the torch peer to ``case`` (``make(torch)`` builds its call), or record why not."""
+    torch, why = torch_peer()
+    if torch is None:
+        case.skipped["torch"] = why
+    else:
+        case.peers["torch"] = make(torch)
+    return case

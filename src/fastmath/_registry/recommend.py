@@ -1,14 +1,46 @@
-"""Benchmark cases of the recommender family: ALS vs implicit, SGDMF vs surprise."""
+"""Registry rows of the recommenders (``fastmath.recommend``): ALS vs implicit, SGDMF vs surprise."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from .peers import optional
-from .timing import Case
+from ..bench.peers import optional
+from ._types import Case, Kernel
 
 FAMILY = "recommend"
-KERNELS = ("ALS.fit", "SGDMF.fit")  # what --kernel can select
 ALS_ITERATIONS = 3  # timed fits; per-iteration ratios amortize the setup over these
+
+
+def _toy(dtype):
+    return sp.csr_matrix(np.array([[1, 0, 2], [0, 1, 1], [1, 1, 0]], dtype))
+
+
+def _als_example(dtype):
+    from fastmath.recommend import ALS
+
+    data = _toy(dtype)
+    quiet = dict(factors=2, iterations=1, dtype=dtype, show_progress=False)
+    for kw in (dict(solver="cg"), dict(solver="cholesky"), dict(implicit=False)):
+        model = ALS(**quiet, **kw).fit(data)
+        model.recommend([0, 1], data[[0, 1]], N=2)
+        model.similar_items(0, N=2)
+        model.recalculate_user(0, data[0])
+    return model
+
+
+def _sgdmf_example(dtype):
+    from fastmath.recommend import SGDMF
+
+    data = _toy(dtype)
+    model = SGDMF(factors=2, epochs=1, show_progress=False).fit(data)
+    return model.recommend([0, 1], data[[0, 1]], N=2), model.recalculate_user(0, data[0])
+
+
+def _popular_example(dtype):
+    from fastmath.recommend import MostPopular
+
+    data = _toy(dtype)
+    return MostPopular().fit(data).recommend([0, 1], data[[0, 1]], N=2)
 
 
 def _implicit_peer(factors, iterations, threads):
@@ -28,12 +60,16 @@ def _implicit_peer(factors, iterations, threads):
     return fit, None
 
 
-def _als_cases(n_users, n_items, nnz, factor_sizes, quality_iterations):
+def _als_cases(size, rng):
     from fastmath import get_num_threads
     from fastmath.datasets import make_implicit_interactions, train_test_split_interactions
     from fastmath.metrics import precision_at_k
     from fastmath.recommend import ALS
 
+    n_users, n_items, nnz, factor_sizes, quality_iterations = {
+        "quick": (10_000, 4_000, 500_000, (64,), 5),
+        "asv": (20_000, 8_000, 500_000, (32,), 0),
+        "full": (100_000, 40_000, 5_000_000, (32, 64, 128), 15)}[size]
     data = make_implicit_interactions(n_users, n_items, nnz, random_state=0)
     train, test = train_test_split_interactions(data, 0.2, random_state=0)
     threads = get_num_threads()
@@ -49,7 +85,7 @@ def _als_cases(n_users, n_items, nnz, factor_sizes, quality_iterations):
             case.skipped["implicit"] = why
         else:
             case.peers["implicit"] = lambda fit_peer=fit_peer: fit_peer(train)
-        if factors == 64:
+        if factors == 64 and quality_iterations:
             full = ALS(factors=factors, iterations=quality_iterations, random_state=0,
                        show_progress=False).fit(train)
             case.quality[f"precision@10 fastmath ({quality_iterations} it.)"] = precision_at_k(
@@ -83,21 +119,25 @@ def _surprise_rmse(algo, test):
     return float(np.sqrt(np.mean([(p.r_ui - p.est) ** 2 for p in predictions])))
 
 
-def _sgdmf_cases(n_users, n_items, n_ratings, epochs_timed, epochs_quality):
+def _sgdmf_cases(size, rng):
     from fastmath.datasets import make_explicit_ratings, train_test_split_interactions
     from fastmath.metrics import rmse
     from fastmath.recommend import ALS, SGDMF
 
+    n_users, n_items, n_ratings, epochs_timed, epochs_quality = {
+        "quick": (5_000, 2_000, 100_000, 2, 5), "asv": (10_000, 5_000, 300_000, 2, 0),
+        "full": (20_000, 10_000, 1_250_000, 10, 20)}[size]
     ratings = make_explicit_ratings(n_users, n_items, n_ratings, random_state=0)
     train, test = train_test_split_interactions(ratings, 0.2, random_state=0)
     ours = SGDMF(factors=100, epochs=epochs_timed, random_state=0, show_progress=False)
     case = Case(FAMILY, "SGDMF.fit", f"100 factors, {train.nnz:,} ratings, {epochs_timed} epochs",
                 "float32", lambda: ours.fit(train), target=10.0, target_peer="surprise.SVD")
-    full = SGDMF(factors=100, epochs=epochs_quality, random_state=0, show_progress=False)
-    case.quality[f"held-out RMSE SGDMF ({epochs_quality} epochs)"] = rmse(full.fit(train), test)
-    als = ALS(factors=32, regularization=0.1, iterations=15, implicit=False, random_state=0,
-              show_progress=False).fit(train)
-    case.quality["held-out RMSE explicit ALS (32 factors, 15 it.)"] = rmse(als, test)
+    if epochs_quality:
+        full = SGDMF(factors=100, epochs=epochs_quality, random_state=0, show_progress=False)
+        case.quality[f"held-out RMSE SGDMF ({epochs_quality} epochs)"] = rmse(full.fit(train), test)
+        als = ALS(factors=32, regularization=0.1, iterations=15, implicit=False, random_state=0,
+                  show_progress=False).fit(train)
+        case.quality["held-out RMSE explicit ALS (32 factors, 15 it.)"] = rmse(als, test)
     surprise, why = optional("surprise")
     if surprise is None:
         case.skipped["surprise.SVD"] = why
@@ -105,17 +145,30 @@ def _sgdmf_cases(n_users, n_items, n_ratings, epochs_timed, epochs_quality):
         trainset = _surprise_trainset(surprise, train)
         peer = surprise.SVD(n_factors=100, n_epochs=epochs_timed, random_state=0)
         case.peers["surprise.SVD"] = lambda: peer.fit(trainset)
-        default = surprise.SVD(n_epochs=epochs_quality, random_state=0).fit(trainset)
-        case.quality[f"held-out RMSE surprise.SVD ({epochs_quality} epochs)"] = _surprise_rmse(
-            default, test)
+        if epochs_quality:
+            default = surprise.SVD(n_epochs=epochs_quality, random_state=0).fit(trainset)
+            case.quality[f"held-out RMSE surprise.SVD ({epochs_quality} epochs)"] = \
+                _surprise_rmse(default, test)
     yield case
 
 
-def cases(quick: bool = False, seed: int = 0):
-    """Yield the family's cases one at a time (each builds its own data)."""
-    if quick:
-        yield from _als_cases(10_000, 4_000, 500_000, (64,), 5)
-        yield from _sgdmf_cases(5_000, 2_000, 100_000, 2, 5)
-    else:
-        yield from _als_cases(100_000, 40_000, 5_000_000, (32, 64, 128), 15)
-        yield from _sgdmf_cases(20_000, 10_000, 1_250_000, 10, 20)
+def _als_sweep(n, dtype, rng):
+    from fastmath.datasets import make_implicit_interactions
+    from fastmath.recommend import ALS
+
+    users = max(4, int(np.sqrt(n * 4)))
+    data = make_implicit_interactions(users, max(4, users // 2), max(4, n), random_state=0)
+    ours = ALS(factors=16, iterations=2, random_state=0, show_progress=False)
+    from fastmath import get_num_threads
+
+    fit_peer, _ = _implicit_peer(16, 2, get_num_threads())
+    peers = {} if fit_peer is None else {"implicit": lambda: fit_peer(data)}
+    return (lambda: ours.fit(data)), peers
+
+
+KERNELS = [
+    Kernel("ALS", FAMILY, _als_example, _als_cases, _als_sweep, ("implicit",)),
+    Kernel("SGDMF", FAMILY, _sgdmf_example, _sgdmf_cases, peers=("surprise",),
+           dtypes=("float32",)),
+    Kernel("MostPopular", FAMILY, _popular_example, peers=("implicit",)),
+]

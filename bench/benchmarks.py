@@ -1,0 +1,49 @@
+"""asv benchmarks, generated from fastmath's kernel registry.
+
+For every registry kernel that has benchmark cases, a class with a
+``time_call`` and a ``peakmem_call`` benchmark (written once, in the base
+class, as scikit-learn's asv suite writes ``time_fit``/``peakmem_fit`` in a
+mixin), parametrized by dtype. Each runs the kernel's first case of that
+dtype at the registry's "asv" size, on a fixed number of threads.
+"""
+import numpy as np
+
+from fastmath import _registry
+from fastmath._config.threads import thread_limit
+
+THREADS = 1  # fixed: the figures track kernel quality, not the machine's load
+
+
+class _KernelBenchmark:
+    """Times one registry kernel; subclasses set ``kernel``."""
+
+    kernel = None
+    param_names = ["dtype"]
+    params = [list(_registry.DTYPES)]
+    timeout = 600  # a clean checkout compiles the kernels in the first setup
+
+    def setup(self, dtype):
+        for case in _registry.get(self.kernel).cases("asv", np.random.default_rng(0)):
+            if case.dtype == dtype:
+                break
+        else:
+            raise NotImplementedError(f"{self.kernel} has no {dtype} case")
+        self.call = case.ours
+        self._threads = thread_limit(THREADS)
+        self._threads.__enter__()
+        self.call()  # compile, or load from the cache, outside the timing
+
+    def teardown(self, dtype):
+        self._threads.__exit__(None, None, None)
+
+    def time_call(self, dtype):
+        self.call()
+
+    def peakmem_call(self, dtype):
+        self.call()
+
+
+for _kernel in _registry.REGISTRY.values():
+    if _kernel.cases is not None:
+        globals()[_kernel.name] = type(_kernel.name, (_KernelBenchmark,),
+                                       {"kernel": _kernel.name, "__module__": __name__})

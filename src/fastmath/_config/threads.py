@@ -39,19 +39,21 @@ __all__ = ["SERIAL_WORK", "get_num_threads", "kernel_threads", "max_threads",
 ENV_THREADS = "FASTMATH_NUM_THREADS"
 
 # Work below which a kernel runs on one thread, per kind of kernel, in the
-# unit of work each call site counts (see ``threads_for``). Measured on the
-# 2-core development machine with ``scripts/measure-serial-thresholds.py``:
-# the size where two threads first beat one by at least 20% on an idle machine
-# (a parallel region costs about 5 to 20 us to enter and join). Below it a
-# second thread only adds that cost, and under contention it can add a
-# scheduler time slice.
+# unit of work each call site counts. Measured with
+# ``scripts/measure-serial-thresholds.py`` on the 2-core development machine
+# (AMD EPYC, idle): two threads first beat one by 1.2x at about 16k elements
+# for softmax, Adam and max-pooling, 65k stored values for spmv, 0.5M to 1M
+# multiply-adds for conv2d and RunningMoments, and never (up to 4M keys) for
+# the radix sort of the curve metrics. Each threshold is set about twice as
+# high, because below it a second thread gains little on an idle machine and
+# can lose a scheduler time slice on a busy one.
 SERIAL_WORK = {
-    "elementwise": 200_000,  # elements of a cheap per-element pass (scaling, optimizer steps)
-    "transcendental": 20_000,  # elements of a pass with exp/log (softmax, logsumexp)
-    "sparse": 100_000,  # stored values plus rows of a sparse product
-    "flops": 1_000_000,  # multiply-adds of a dense kernel (convolution, distances, moments)
-    "rows": 20_000,  # rows of a per-row kernel whose rows are short (top-N, metrics)
-    "sort": 100_000,  # keys of a radix sort or a threshold sweep
+    "elementwise": 32_768,  # elements of a cheap per-element pass (pooling, optimizer steps)
+    "transcendental": 32_768,  # elements of a pass with exp/log (softmax, logsumexp)
+    "sparse": 131_072,  # stored values plus rows of a sparse product
+    "flops": 1_048_576,  # multiply-adds of a dense kernel (convolution, moments, ALS)
+    "rows": 16_384,  # rows of a per-row kernel with short rows (top-N, ranking metrics)
+    "sort": 4_194_304,  # keys of a radix sort and threshold sweep
 }
 
 _global = {"threads": None}  # set_num_threads: the whole process
@@ -173,10 +175,9 @@ def thread_limit(n: int):
 
 def threads_for(work: float, kind: str) -> int:
     """Threads for one kernel call of ``work`` units of the given kind (see :data:`SERIAL_WORK`)."""
-    n = get_num_threads()
-    if n > 1 and work < SERIAL_WORK[kind]:
+    if work < SERIAL_WORK[kind]:
         return 1
-    return n
+    return get_num_threads()
 
 
 @contextmanager

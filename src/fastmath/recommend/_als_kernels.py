@@ -209,7 +209,7 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
                     for a in range(f):
                         buf[k, a] = Y[src, a]
                     buf_conf[k] = conf[start + k]
-                total += _cg_row(X[u], buf, YtY, iota, buf_conf, 0, n, cg_steps, r, p, Ap)
+                total += _cg_row(X[u], buf, YtY, iota, buf_conf, np.int64(0), n, cg_steps, r, p, Ap)
             else:
                 total += _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
         chunk_loss[c] = total

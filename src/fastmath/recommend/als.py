@@ -218,9 +218,8 @@ class ALS(FactorModel):
 
 
 def _csr_arrays(matrix, dtype, scale):
-    """(indptr, indices, values * scale) with int64 indices, as the kernels take them."""
-    return (matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
-            (matrix.data * scale).astype(dtype))
+    """(indptr, indices, values * scale) as the kernels take them; indices keep their width."""
+    return matrix.indptr, matrix.indices, (matrix.data * scale).astype(dtype)
 
 
 def _bounds(indptr, factors, work):

@@ -41,14 +41,14 @@ def chunk_moments(X, bounds, counts, means, scatters):
         z = np.empty((4, d), np.float64)
         r = 0
         while r + 4 <= n:
-            _center_rows(X, lo + r, 4, mean, z)
+            _center_rows(X, lo + r, np.int64(4), mean, z)
             for j in range(d):
                 a0, a1, a2, a3 = z[0, j], z[1, j], z[2, j], z[3, j]
                 for k in range(d):
                     S[j, k] += a0 * z[0, k] + a1 * z[1, k] + a2 * z[2, k] + a3 * z[3, k]
             r += 4
         while r < n:
-            _center_rows(X, lo + r, 1, mean, z)
+            _center_rows(X, lo + r, np.int64(1), mean, z)
             for j in range(d):
                 for k in range(d):
                     S[j, k] += z[0, j] * z[0, k]

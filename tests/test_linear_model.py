@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import fastmath
 from fastmath.linear_model import SGDClassifier, SGDRegressor
 from fastmath._random import shuffle_inplace
 
@@ -378,19 +379,29 @@ def test_one_feature_and_tiny_inputs(rng):
 @pytest.mark.parametrize("kw", [dict(loss="log_loss"), dict(loss="modified_huber", penalty="l1"),
                                 dict(loss="hinge", penalty="elasticnet", average=10),
                                 dict(loss="hinge", early_stopping=True)])
-def test_two_thread_dense_fit_equals_the_serial_fit(rng, kw):
-    """One dense problem on 2 threads (a gather thread feeds the trainer) changes nothing."""
-    X = rng.standard_normal((20_000, 12))
-    y = (X[:, 0] + 0.3 * rng.standard_normal(20_000) > 0).astype(int)
+def test_two_thread_dense_fit_equals_the_serial_fit(rng, kw, monkeypatch):
+    """One dense problem on 2 threads (a gather thread feeds the trainer) changes nothing.
+
+    Every epoch runs blocks both ways (pipelined and straight) before it picks
+    one, so both are exercised.
+    """
+    from fastmath.linear_model import _base
+
+    calls = []
+    real = _base.K.fit_one_pipelined
+    monkeypatch.setattr(_base.K, "fit_one_pipelined", lambda *a: calls.append(1) or real(*a))
+    X = rng.standard_normal((40_000, 20))
+    y = (X[:, 0] + 0.3 * rng.standard_normal(40_000) > 0).astype(int)
     serial = SGDClassifier(random_state=0, n_jobs=1, **kw).fit(X, y)
+    assert calls == []
     piped = SGDClassifier(random_state=0, n_jobs=2, **kw).fit(X, y)
+    assert calls == [1] or fastmath.max_threads() < 2
     assert_array_equal(piped._standard_coef, serial._standard_coef)
     assert_array_equal(piped.intercept_, serial.intercept_)
     assert_allclose(piped.coef_, serial.coef_, rtol=1e-12, atol=1e-14)
     assert piped.n_iter_ == serial.n_iter_
-    import fastmath
 
-    target = X @ rng.standard_normal(12)
+    target = X @ rng.standard_normal(20)
     piped_reg = SGDRegressor(random_state=0).fit(X, target)  # all threads: the two-thread path
     fastmath.set_num_threads(1)
     try:

@@ -20,6 +20,7 @@ from . import _kernels as K
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's damping of the intercept on sparse data
 PIPELINE_BLOCK_ROWS = 4096  # rows per double-buffer block of the two-thread dense fit
+PIPELINE_MIN_FEATURES = 16  # narrower rows are cheap to visit in shuffled order: no pipeline
 
 LOSS_CODES = {
     "hinge": (K.HINGE, 1.0),
@@ -178,7 +179,8 @@ class BaseSGD(BaseEstimator):
         with thread_limit(max(1, min(n_threads, max_threads()))):
             threads = threads_for(work, "flops")
         if k == 1 and threads >= 2 and not sparse and self.shuffle \
-                and train.shape[0] >= 2 * PIPELINE_BLOCK_ROWS:
+                and X.shape[1] >= PIPELINE_MIN_FEATURES \
+                and train.shape[0] >= 8 * PIPELINE_BLOCK_ROWS:
             # one problem: a second thread feeds the shuffled rows (same result)
             with thread_limit(2), kernel_threads(work, "flops"):
                 n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(

@@ -15,6 +15,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
+from .._cycles import cycle_count
 from .._prefetch import prefetch, prefetch_row, prefetch_span
 from .._random import shuffle_inplace
 
@@ -536,6 +537,10 @@ def _gather(X, y, sw, order, start, stop, Xb, yb, swb):
         swb[r] = sw[i]
 
 
+PROBE_BLOCKS = 2  # blocks timed in each mode at the start of every epoch (after block 0)
+STALL_FACTOR = 1.5  # a pipelined block this much slower than the straight path: stop pipelining
+
+
 @jit_parallel
 def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed, s, t0,
                       weight_pos, weight_neg, block_rows):
@@ -544,9 +549,14 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
     Visiting shuffled rows is bound by memory latency. Here each epoch's rows
     are copied in shuffled order, one block ahead, into a double buffer by a
     second thread, while the first trains on the previous block from cache.
-    The rows and the per-sample arithmetic are those of :func:`fit_one`, so
-    the weights are the same bit for bit (averaged weights up to the rounding
-    of the final fold, which the compiler may contract differently).
+    That only pays when the second thread really runs: on a busy machine it
+    may wait for a core. So every epoch times its first blocks both ways
+    (pipelined, and trained straight from X with prefetching, on one thread)
+    and keeps the faster, and a pipelined block that stalls switches the rest
+    of the epoch to the straight path. The rows and the
+    per-sample arithmetic are those of :func:`fit_one` either way, so the
+    weights are the same bit for bit (averaged weights up to the rounding of
+    the final fold, which the compiler may contract differently).
     """
     order = train.copy()
     state = np.full(1, seed, dtype=np.uint64)
@@ -560,29 +570,61 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
     no_rows = np.zeros(1, np.int32)  # the dense placeholders the Python side passes too
     no_data = np.zeros(0, X.dtype)
     n_blocks = (n_train + block_rows - 1) // block_rows
+    slot = np.full(2, -1, np.int64)  # which block each buffer holds
+    spent = np.zeros(2)  # probe cycles per row: [straight, pipelined]
     n_iter = 0
     status = OK
     for epoch in range(s.max_iter):
         if s.shuffle:
             shuffle_inplace(order, state)
         _begin_epoch(w, st, track)
-        _gather(X, y, sw, order, 0, min(block_rows, n_train), Xb[0], yb[0], swb[0])
+        slot[:] = -1
+        spent[:] = 0.0
+        pipelined = True
         for blk in range(n_blocks):
-            cur = blk % 2
-            count = min(block_rows, n_train - blk * block_rows)
-            for task in prange(2):
-                if task == 0:
-                    _train_rows(Xb[cur], no_rows, no_rows, no_data, False, yb[cur], swb[cur],
-                                positive, iota[:count], w, aw, q, st, s, l1_ratio, optimal_init,
-                                track, weight_pos, weight_neg)
-                elif blk + 1 < n_blocks:
-                    start = (blk + 1) * block_rows
-                    _gather(X, y, sw, order, start, min(start + block_rows, n_train),
-                            Xb[1 - cur], yb[1 - cur], swb[1 - cur])
+            start = blk * block_rows
+            stop = min(start + block_rows, n_train)
+            # block 0 fills the pipeline; blocks 1..P time it, P+1..2P time the straight path
+            if blk <= PROBE_BLOCKS:
+                pipe = True
+            elif blk <= 2 * PROBE_BLOCKS:
+                pipe = False
+            else:
+                if blk == 2 * PROBE_BLOCKS + 1:
+                    pipelined = spent[1] <= spent[0]
+                pipe = pipelined
+            nxt = blk + 1
+            next_pipe = nxt < n_blocks and (nxt <= PROBE_BLOCKS or (
+                nxt > 2 * PROBE_BLOCKS + 1 and pipelined))
+            begin = cycle_count()
+            if pipe:
+                cur = blk % 2
+                if slot[cur] != blk:
+                    _gather(X, y, sw, order, start, stop, Xb[cur], yb[cur], swb[cur])
+                    slot[cur] = blk
+                for task in prange(2):
+                    if task == 0:
+                        _train_rows(Xb[cur], no_rows, no_rows, no_data, False, yb[cur],
+                                    swb[cur], positive, iota[:stop - start], w, aw, q, st, s,
+                                    l1_ratio, optimal_init, track, weight_pos, weight_neg)
+                    elif next_pipe:
+                        _gather(X, y, sw, order, stop, min(stop + block_rows, n_train),
+                                Xb[1 - cur], yb[1 - cur], swb[1 - cur])
+                if next_pipe:
+                    slot[1 - cur] = nxt
+            else:
+                _train_rows(X, no_rows, no_rows, no_data, False, y, sw, positive,
+                            order[start:stop], w, aw, q, st, s, l1_ratio, optimal_init, track,
+                            weight_pos, weight_neg)
+            per_row = (cycle_count() - begin) / (stop - start)
+            if 0 < blk <= 2 * PROBE_BLOCKS:
+                spent[1 if pipe else 0] += per_row
+            elif pipe and per_row > STALL_FACTOR * spent[0] / PROBE_BLOCKS:
+                pipelined = False  # the gather thread stalled (a busy core): straight till the epoch ends
         n_iter = epoch + 1
-        stop, status = _end_epoch(X, no_rows, no_rows, no_data, False, y, sw, positive, val, w,
-                                  aw, st, s, n_train)
-        if stop:
+        stop_fit, status = _end_epoch(X, no_rows, no_rows, no_data, False, y, sw, positive, val,
+                                      w, aw, st, s, n_train)
+        if stop_fit:
             break
     return _finish(w, aw, st, s, b_out, ab_out, n_iter, status)
 

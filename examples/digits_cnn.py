@@ -61,8 +61,8 @@ def backward(p, cache, grad_logits):
 def cross_entropy(logits, y):
     """Mean softmax cross-entropy and its gradient with respect to the logits."""
     rows = np.arange(len(y))
-    loss = np.mean(fm.logsumexp(logits) - logits[rows, y])  # -log softmax, computed stably
-    grad = fm.softmax(logits)
+    loss = np.mean(fm.logsumexp(logits, axis=1) - logits[rows, y])  # -log softmax, computed stably
+    grad = fm.softmax(logits, axis=1)
     grad[rows, y] -= 1.0
     return float(loss), grad / len(y)
 

@@ -86,14 +86,16 @@ def spmm(A, B):
     return dense @ np.asarray(B, np.float64)
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=None):
     x = np.asarray(x, np.float64)
+    axis = tuple(axis) if isinstance(axis, (tuple, list)) else axis
     shifted = np.exp(x - x.max(axis=axis, keepdims=True))
     return shifted / shifted.sum(axis=axis, keepdims=True)
 
 
-def logsumexp(x, axis=-1):
+def logsumexp(x, axis=None):
     x = np.asarray(x, np.float64)
+    axis = tuple(axis) if isinstance(axis, (tuple, list)) else axis
     m = x.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):

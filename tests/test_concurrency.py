@@ -15,14 +15,14 @@ def test_eight_threads_at_once():
 
     def work(i):
         x = inputs[i]
-        return i, fm.softmax(x), fm.spmm(A, x), fm.matmul(x.reshape(-1, 4, 4)[:3000], x.reshape(-1, 4, 4)[:3000])
+        return i, fm.softmax(x, axis=-1), fm.spmm(A, x), fm.matmul(x.reshape(-1, 4, 4)[:3000], x.reshape(-1, 4, 4)[:3000])
 
     for _ in range(3):
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = list(pool.map(work, range(8)))
         for i, soft, prod, mm in results:
             x = inputs[i]
-            np.testing.assert_allclose(soft, ref.softmax(x), rtol=1e-12, atol=1e-300)
+            np.testing.assert_allclose(soft, ref.softmax(x, -1), rtol=1e-12, atol=1e-300)
             np.testing.assert_allclose(prod, ref.spmm(A, x), rtol=1e-10, atol=1e-10)
             stack = x.reshape(-1, 4, 4)[:3000]
             np.testing.assert_allclose(mm, ref.matmul(stack, stack), rtol=1e-10, atol=1e-10)

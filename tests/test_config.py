@@ -58,7 +58,7 @@ def _run(code, env, **kw):
 
 def test_cache_respects_numba_cache_dir(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    code = "import numpy as np, fastmath as fm; print(fm.softmax(np.ones((2, 3)))[0, 0])"
+    code = "import numpy as np, fastmath as fm; print(fm.softmax(np.ones((2, 3)), axis=1)[0, 0])"
     proc = _run(code, env)
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) == pytest.approx(1 / 3)
@@ -88,7 +88,7 @@ os.access = lambda p, mode, *a, **k: (False if str(p).startswith({str(pkg)!r}) a
 import numpy as np, fastmath as fm
 from fastmath._config import cache
 assert fm.__file__.startswith({str(pkg)!r})
-print(fm.softmax(np.ones((2, 3)))[0, 0])
+print(fm.softmax(np.ones((2, 3)), axis=1)[0, 0])
 print(cache.cache_dir())
 """
     proc = _run(code, env)

@@ -130,16 +130,67 @@ def test_ttest_matches_scipy(rng, equal_var, alternative):
 
 def test_ttest_axis_nan_and_bad_input(rng):
     a, b = rng.standard_normal((3, 20)), rng.standard_normal((3, 25))
-    assert_allclose(ttest_ind(a, b, axis=1).pvalue,
+    assert_allclose(ttest_ind(a, b, axis=1, equal_var=False).pvalue,
                     ss.ttest_ind(a, b, axis=1, equal_var=False).pvalue, rtol=1e-10)
     a[0, 0] = np.nan
     assert np.isnan(ttest_ind(a, b, axis=1).statistic[0])
-    with pytest.raises(ValueError, match="at least 2"):
-        ttest_ind([1.0], [1.0, 2.0])
+    assert not np.isnan(ttest_ind(a, b, axis=1, nan_policy="omit").statistic[0])
+    with pytest.raises(ValueError, match="contains nan"):
+        ttest_ind(a, b, axis=1, nan_policy="raise")
     with pytest.raises(ValueError, match="alternative"):
         ttest_ind(a, b, alternative="both")
+    with pytest.raises(ValueError, match="nan_policy"):
+        ttest_ind(a, b, nan_policy="ignore")
     with pytest.raises(TypeError, match="a must hold real numbers"):
         ttest_ind(["x", "y"], [1.0, 2.0])
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        ttest_ind(a, b, axis="1")
+
+
+def test_ttest_defaults_are_scipy_s():
+    """Student's test by default; Welch's with zero variances gives p = 0 (df = 1), as SciPy."""
+    a, b = [1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 8.0]
+    pooled = np.sqrt((3 * np.var(a, ddof=1) + 3 * np.var(b, ddof=1)) / 6 * (1 / 4 + 1 / 4))
+    assert ttest_ind(a, b).statistic == pytest.approx((2.5 - 5.0) / pooled, rel=1e-14)
+    assert ttest_ind(a, b).df == 6.0
+    welch = ttest_ind(np.zeros(3), np.ones(3), equal_var=False)
+    assert welch.statistic == -np.inf and welch.pvalue == 0.0 and welch.df == 1.0
+
+
+def test_ttest_small_samples_give_nan_with_a_warning():
+    from fastmath.stats.ttest import SmallSampleWarning
+
+    t, p = ttest_ind(1.0, 2.0)  # one value each: Student's df is 0
+    assert np.isnan(t) and np.isnan(p)
+    with pytest.warns(SmallSampleWarning):
+        res = ttest_ind([], [1.0, 2.0])
+    assert np.isnan(res.statistic) and np.isnan(res.pvalue)
+    with pytest.warns(SmallSampleWarning):
+        res = ttest_ind([np.nan, np.nan], [2.0, 3.0], nan_policy="omit")
+    assert np.isnan(res.pvalue)
+
+
+def test_ttest_large_finite_values_as_scipy():
+    big = [1e308, -1e308, 1e308]
+    with np.errstate(over="ignore"):
+        res = ttest_ind(big, big)
+    assert res.statistic == 0.0 and res.pvalue == 1.0
+
+
+def test_ttest_broadcasts_and_confidence_interval():
+    a = np.arange(12.0).reshape(4, 3)
+    b = np.ones((5, 1)) * np.array([[0.0], [1.0], [5.0], [2.0], [4.0]])
+    res = ttest_ind(a, b)
+    assert res.statistic.shape == (3,)
+    for j in range(3):
+        one = ttest_ind(a[:, j], b[:, 0])
+        assert_allclose(res.statistic[j], one.statistic, rtol=1e-14)
+    ci = ttest_ind([1.0, 2.0, 3.0], [2.0, 3.0, 5.0]).confidence_interval(0.95)
+    diff, se = -4.0 / 3.0, np.sqrt((1.0 + 7.0 / 3.0) / 2.0 * (2.0 / 3.0))
+    crit = ss.t.ppf(0.975, 4)
+    assert_allclose([ci.low, ci.high], [diff - crit * se, diff + crit * se], rtol=1e-12)
+    with pytest.raises(ValueError, match="confidence_level"):
+        ttest_ind([1.0, 2.0], [2.0, 3.0]).confidence_interval(1.5)
 
 
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])

@@ -247,18 +247,47 @@ def softmax_rows(x, out):
 
 
 @jit_parallel
-def logsumexp_rows(x, out):
-    """out[i] = log(sum(exp(x[i]))), shifted by a finite row max (as SciPy)."""
+def logsumexp_rows(x, b, has_b, out, sign, unresolved):
+    """Per row, ``log(sum(b * exp(x)))`` as SciPy computes it, accurate near the maximum.
+
+    With ``m`` the row maximum (entries whose weight is 0 skipped) and ``c``
+    the summed weight of the entries equal to it, the result is
+    ``m + log(|c|) + log1p(s)`` with ``s`` the weighted sum of ``exp(x - m)``
+    over the other entries divided by ``c``: log1p keeps the small terms
+    that ``log(1 + s)`` would round away. ``out`` gets the log of the sum's
+    absolute value and ``sign`` its sign. Rows whose maximum is not finite, or
+    whose result is not, get ``unresolved[i] = True`` and are finished by
+    the caller with the direct formula (as SciPy does).
+    """
     for i in prange(x.shape[0]):
         row = x[i]
-        m = _row_max(row)
-        if m != m:
-            out[i] = np.nan
+        m = -np.inf
+        has_nan = False
+        for j in range(row.shape[0]):
+            if has_b and b[i, j] == 0:
+                continue
+            v = row[j]
+            has_nan |= v != v
+            m = max(m, v)
+        if has_nan or np.isinf(m):
+            unresolved[i] = True
             continue
-        if np.isinf(m):  # all -inf gives log(0); any +inf gives +inf, as SciPy
-            out[i] = m
-            continue
+        count = 0.0
         s = 0.0
         for j in range(row.shape[0]):
-            s += exp_nonpos(row[j] - m)
-        out[i] = math.log(s) + m
+            w = 1.0 if not has_b else np.float64(b[i, j])
+            if w == 0:
+                continue
+            if row[j] == m:
+                count += w
+            else:
+                s += w * np.float64(exp_nonpos(row[j] - m))
+        if s != 0:
+            s /= count
+        sgn = np.sign(s + 1.0) * np.sign(count)
+        if s < -1.0:
+            s = -s - 2.0
+        r = math.log1p(s) + math.log(abs(count)) + np.float64(m)
+        unresolved[i] = not np.isfinite(r)
+        out[i] = r
+        sign[i] = sgn

@@ -107,6 +107,30 @@ SCIPY_SIGNAL = [
           ("(bad boundary)", (IMG, KER), {"boundary": "x"})]],
 ]
 
+Z = RNG.standard_normal((7, 4)) * 3 + 1
+Z_NAN = Z.copy()
+Z_NAN[2, 1] = np.nan
+SCIPY_STATS += [
+    *[Case(f"zscore{label}", fm.stats.zscore, "scipy.stats.zscore", args, kw)
+      for label, args, kw in [
+          ("()", (Z,), {}), ("(axis=1, ddof=1)", (Z,), {"axis": 1, "ddof": 1}),
+          ("(axis=None)", (Z,), {"axis": None}), ("(float32)", (Z.astype(np.float32),), {}),
+          ("(constant)", ([5.0, 5.0, 5.0],), {}), ("(denormal spread)", ([1e-320, 2e-320, 3e-320],), {}),
+          ("(huge)", ([1e200, 2e200, 3e200],), {}), ("(nan)", (Z_NAN,), {}),
+          ("(nan omit)", (Z_NAN,), {"nan_policy": "omit"}), ("(one value)", ([1.0],), {}),
+          ("(empty)", (np.ones((0, 3)),), {})]],
+    Case("zscore(nan raise)", fm.stats.zscore, "scipy.stats.zscore", (Z_NAN,),
+         {"nan_policy": "raise"}, raises=True),
+    *[Case(f"median_abs_deviation{label}", fm.stats.median_abs_deviation,
+           "scipy.stats.median_abs_deviation", args, kw)
+      for label, args, kw in [
+          ("()", (Z,), {}), ("(axis=1)", (Z,), {"axis": 1}), ("(axis=None)", (Z,), {"axis": None}),
+          ("(normal)", (Z,), {"scale": "normal"}), ("(scale=2)", (Z,), {"scale": 2.0}),
+          ("(center=mean)", (Z,), {"center": np.mean}), ("(keepdims)", (Z,), {"keepdims": True}),
+          ("(1-D)", ([1.0, 2.0, 3.0, 10.0],), {}), ("(nan)", (Z_NAN,), {}),
+          ("(nan omit)", (Z_NAN,), {"nan_policy": "omit"}), ("(empty)", (np.ones((0, 3)),), {})]],
+]
+
 TABLE = SCIPY_SPECIAL + SCIPY_STATS + SCIPY_SIGNAL
 
 

@@ -44,3 +44,9 @@ def test_bad_input():
         fm.gram(np.ones(4))
     with pytest.raises(TypeError, match="weights must hold real numbers"):
         fm.gram(np.ones((4, 2)), np.array(["x"] * 4))
+
+
+def test_negative_weights_and_infinities_as_numpy():
+    a = np.array([[np.inf, 1.0], [1.0, 2.0]])
+    w = np.array([-1.0, 1.0])
+    np.testing.assert_array_equal(fm.gram(a, w), a.T @ (a * w[:, None]))  # -inf, not NaN

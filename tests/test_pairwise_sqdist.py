@@ -113,3 +113,12 @@ def test_symmetric_strips_match_reference(rng, dtype, monkeypatch):
     np.testing.assert_array_equal(np.diag(got)[np.arange(70) != 40], 0)
     ok = ~np.isnan(want)
     _check(got[ok], want[ok], x[np.isfinite(x).all(1)], x[np.isfinite(x).all(1)], dtype)
+
+
+def test_mixed_precision_centres_in_float64(rng):
+    x = (rng.standard_normal((50, 8)) + 1000).astype(np.float32)
+    y = rng.standard_normal((40, 8)) + 1000
+    want = ((x.astype(np.float64)[:, None] - y[None]) ** 2).sum(-1)
+    got = fm.pairwise_sqdist(x, y)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)

@@ -214,3 +214,11 @@ def test_scaling_keeps_float_dtype(rng, dtype):
         assert_allclose(out, fn(X.astype(np.float64)), rtol=1e-5 if dtype == np.float32 else 1e-12,
                         atol=1e-5 if dtype == np.float32 else 0)
     assert zscore(X[:0]).shape == (0, 3) and robust_zscore(X[:0]).shape == (0, 3)
+
+
+def test_mahalanobis_refuses_a_non_symmetric_covariance():
+    cov = np.array([[2.0, 0.5], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="cov must be symmetric"):
+        mahalanobis(np.ones((3, 2)), np.zeros(2), cov)
+    almost = np.array([[2.0, 0.5], [0.5 + 1e-14, 1.0]])  # rounding-level asymmetry is fine
+    assert np.isfinite(mahalanobis(np.ones((3, 2)), np.zeros(2), almost)).all()

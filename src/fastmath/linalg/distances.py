@@ -64,6 +64,8 @@ def pairwise_sqdist(x, y=None):
                 f"x and y must have the same number of columns, got x {x.shape} and y {y.shape}"
             )
     dtype = result_dtype(x.dtype, y.dtype)
+    x = x.astype(dtype, copy=False)  # centre in the result's precision, not the input's
+    y = x if symmetric else y.astype(dtype, copy=False)
     n, m = x.shape[0], y.shape[0]
     out = np.empty((n, m), dtype=dtype)
     if out.size == 0:

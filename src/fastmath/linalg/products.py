@@ -141,12 +141,10 @@ def gram(a, weights=None):
 def _weighted_gram(a, weights):
     if weights is None:
         out = np.matmul(a.T, a)
+    elif np.any(weights < 0):  # one product: a split into two would turn inf - inf into NaN
+        out = np.matmul(a.T, a * weights[:, None])
     else:
-        # a.T diag(w) a = (sqrt(w+) a).T (sqrt(w+) a) - (sqrt(w-) a).T (sqrt(w-) a)
-        scaled = a * np.sqrt(np.maximum(weights, 0))[:, None]
+        # a.T diag(w) a = (sqrt(w) a).T (sqrt(w) a): a symmetric product (syrk), half the work
+        scaled = a * np.sqrt(weights)[:, None]
         out = np.matmul(scaled.T, scaled)
-        neg = weights < 0
-        if neg.any():
-            scaled = a[neg] * np.sqrt(-weights[neg])[:, None]
-            out -= np.matmul(scaled.T, scaled)
     return out

@@ -19,6 +19,11 @@ def whitening_matrix(cov, name: str = "cov") -> np.ndarray:
         raise ValueError(f"{name} must be square, got shape {cov.shape}")
     if not np.all(np.isfinite(cov)):
         raise ValueError(f"{name} contains NaN or infinity")
+    scale = np.abs(cov).max() if cov.size else 0.0
+    asymmetry = np.abs(cov - cov.T).max() if cov.size else 0.0
+    if asymmetry > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric: it differs from its transpose by up to "
+                         f"{asymmetry:.3g} (largest entry {scale:.3g})")
     advice = ("shrink it towards a scaled identity (e.g. MahalanobisDetector(shrinkage=...))")
     try:
         L = scipy.linalg.cholesky(cov, lower=True)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
-from .._validation import as_float_array
+from .._validation import as_float_array, check_int
 from ._kernels import chunk_moments
 
 CHUNK_ROWS = 4096  # rows centred and multiplied at a time (fits L2 at 32 features)
@@ -57,9 +57,7 @@ class RunningMoments:
     """
 
     def __init__(self, ddof: int = 1):
-        if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
-            raise ValueError(f"ddof must be a non-negative integer, got {ddof!r}")
-        self.ddof = int(ddof)
+        self.ddof = check_int(ddof, "ddof", low=0)
         self.count = 0
         self._mean = None
         self._m2 = None

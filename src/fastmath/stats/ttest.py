@@ -9,11 +9,7 @@ from scipy import special
 
 from .._validation import as_float_array, check_axis, check_choice, check_real, result_dtype
 
-try:  # SciPy's own class, so that filters written for SciPy's warning apply
-    from scipy.stats._axis_nan_policy import SmallSampleWarning
-except ImportError:  # pragma: no cover - older or newer SciPy
-    class SmallSampleWarning(RuntimeWarning):
-        """A sample is too small for the statistic: the results are NaN."""
+from ._warnings import TOO_SMALL, SmallSampleWarning
 
 __all__ = ["ConfidenceInterval", "SmallSampleWarning", "TtestResult", "ttest_ind"]
 
@@ -182,9 +178,7 @@ def ttest_ind(a, b, *, axis=0, equal_var=True, nan_policy="propagate", alternati
     n2, m2, v2 = _moments(b, omit)
     too_small = (n1 < 1) | (n2 < 1)
     if np.any(too_small) and (a.size or b.size or not shape):
-        warnings.warn("One or more sample arguments is too small; all returned values will be "
-                      "NaN. See documentation for sample size requirements.",
-                      SmallSampleWarning, stacklevel=2)
+        warnings.warn(TOO_SMALL, SmallSampleWarning, stacklevel=2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if equal_var:
             v1 = np.where(n1 == 1, 0.0, v1)  # a lone value has no variance; the pool still does

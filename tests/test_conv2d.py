@@ -149,8 +149,24 @@ def test_bad_input(kwargs, message):
 def test_bad_types():
     with pytest.raises(TypeError, match="stride must be an int or a pair"):
         fm.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), stride=1.5)
-    with pytest.raises(ValueError, match="x must be 4-D"):
-        fm.conv2d(np.ones((1, 4, 4)), np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"x must be 3-D \(C, H, W\) or 4-D"):
+        fm.conv2d(np.ones((4, 4)), np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match="kernel size should be greater than zero"):
+        fm.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 0, 3)))
+    with pytest.raises(ValueError, match="grad_out must be 3-D like x"):
+        fm.conv2d_backward(np.ones((1, 1, 3, 3)), np.ones((1, 4, 4)), np.ones((1, 1, 2, 2)))
+
+
+def test_unbatched_image_as_torch(rng):
+    x, w, b = rng.standard_normal((2, 5, 5)), rng.standard_normal((3, 2, 3, 3)), np.ones(3)
+    out = fm.conv2d(x, w, b, padding=1)
+    np.testing.assert_array_equal(out, fm.conv2d(x[None], w, b, padding=1)[0])
+    g = rng.standard_normal(out.shape)
+    got = fm.conv2d_backward(g, x, w, padding=1)
+    want = fm.conv2d_backward(g[None], x[None], w, padding=1)
+    assert got[0].shape == x.shape
+    np.testing.assert_array_equal(got[0], want[0][0])
+    np.testing.assert_array_equal(got[1], want[1])
     with pytest.raises(ValueError, match=r"K=3 .* not divisible by groups=2"):
         fm.conv2d(np.ones((1, 2, 4, 4)), np.ones((3, 1, 2, 2)), groups=2)
     with pytest.raises(ValueError, match=r"grad_out must have shape \(1, 1, 3, 3\)"):

@@ -75,7 +75,37 @@ def test_empty_batch():
     out, idx = fm.max_pool2d(np.ones((0, 2, 4, 4)), 2)
     assert out.shape == idx.shape == (0, 2, 2, 2)
     assert fm.max_pool2d_backward(out, idx, (0, 2, 4, 4)).shape == (0, 2, 4, 4)
-    assert fm.avg_pool2d(np.ones((2, 0, 4, 4)), 2).shape == (2, 0, 2, 2)
+    with pytest.raises(ValueError, match="non-empty channels, rows and columns"):
+        fm.avg_pool2d(np.ones((2, 0, 4, 4)), 2)  # torch refuses an empty plane
+    with pytest.raises(ValueError, match="non-empty channels, rows and columns"):
+        fm.max_pool2d(np.ones((1, 1, 0, 4)), 2)
+
+
+def test_several_nans_in_a_window_point_at_the_last_as_torch():
+    x = np.array([[[[1.0, np.nan, 3.0, np.nan], [0.0, 2.0, 5.0, 4.0]],
+                   [[np.nan, 1.0, 7.0, 8.0], [np.nan, 2.0, 6.0, 5.0]]]])
+    out, idx = fm.max_pool2d(x, 2)
+    assert np.isnan(out[0, 0]).all() and np.isnan(out[0, 1, 0, 0]) and out[0, 1, 0, 1] == 8.0
+    np.testing.assert_array_equal(idx[0, 0, 0], [1, 3])  # flat indices of the NaNs
+    assert idx[0, 1, 0, 0] == 4  # the second NaN of the window (row 1, column 0)
+    torch = pytest.importorskip("torch")
+    t_out, t_idx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
+    np.testing.assert_array_equal(idx, t_idx.numpy())
+    np.testing.assert_array_equal(out, t_out.numpy())
+
+
+def test_unbatched_images_as_torch(rng):
+    x = rng.standard_normal((3, 6, 6))
+    out, idx = fm.max_pool2d(x, 2)
+    want_out, want_idx = fm.max_pool2d(x[None], 2)
+    np.testing.assert_array_equal(out, want_out[0])
+    np.testing.assert_array_equal(idx, want_idx[0])
+    np.testing.assert_array_equal(fm.max_pool2d_backward(out, idx, x.shape),
+                                  fm.max_pool2d_backward(want_out, want_idx, (1,) + x.shape)[0])
+    np.testing.assert_array_equal(fm.avg_pool2d(x, 3, 1, 1), fm.avg_pool2d(x[None], 3, 1, 1)[0])
+    g = rng.standard_normal((3, 3, 3))
+    np.testing.assert_array_equal(fm.avg_pool2d_backward(g, x.shape, 2),
+                                  fm.avg_pool2d_backward(g[None], (1,) + x.shape, 2)[0])
 
 
 def test_bad_input():
@@ -88,7 +118,7 @@ def test_bad_input():
         fm.max_pool2d(x, 0)
     with pytest.raises(ValueError, match="stride must be positive"):
         fm.avg_pool2d(x, 2, stride=0)
-    with pytest.raises(ValueError, match="x must be 4-D"):
+    with pytest.raises(ValueError, match=r"x must be 3-D \(C, H, W\) or 4-D"):
         fm.max_pool2d(np.ones((4, 4)), 2)
     out, idx = fm.max_pool2d(x, 2)
     for bad_value in (16, -1):

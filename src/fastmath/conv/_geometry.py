@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 
 def pair(value, name: str, *, minimum: int) -> tuple:
     """An int or a pair of ints, each at least ``minimum``, as a tuple of two."""
@@ -37,3 +39,20 @@ def conv_padding(padding, kernel_hw, dilation, stride):
         raise ValueError(f"padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
     ph, pw = pair(padding, "padding", minimum=0)
     return (ph, ph), (pw, pw)
+
+
+def batched(x: np.ndarray, name: str, *, nonempty_planes: bool = False):
+    """``x`` as (N, C, H, W), and whether it came unbatched as (C, H, W) (torch accepts both).
+
+    With ``nonempty_planes``, zero channels, rows or columns raise
+    ``ValueError`` as torch's pooling does (an empty batch is fine).
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name} must be 3-D (C, H, W) or 4-D (N, C, H, W), got {x.ndim}-D "
+                         f"array of shape {x.shape}")
+    unbatched = x.ndim == 3
+    x4 = x[None] if unbatched else x
+    if nonempty_planes and 0 in x4.shape[1:]:
+        raise ValueError(f"{name} must have non-empty channels, rows and columns (only the "
+                         f"batch may be empty), got shape {x.shape}")
+    return x4, unbatched

@@ -146,7 +146,8 @@ def correlate2d_valid(img, ker, out):
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
     """Max over each window (padding never wins); argmax is the flat index into H*W.
 
-    A NaN in a window wins, as in torch.
+    A NaN in a window wins, and the last NaN in row-major order gives the
+    index, as in torch (``val > best or isnan(val)`` updates).
     """
     n_img, n_ch, h, w = x.shape
     oh, ow = out.shape[2], out.shape[3]
@@ -167,7 +168,7 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, out, argmax):
                         if xx < 0 or xx >= w:
                             continue
                         val = plane[y, xx]
-                        if best_at < 0 or (best == best and (val > best or val != val)):
+                        if best_at < 0 or val > best or val != val:
                             best = val
                             best_at = y * w + xx
                 o[i, j] = best

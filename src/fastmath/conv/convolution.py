@@ -7,7 +7,7 @@ from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
 from . import _kernels as k
-from ._geometry import conv_padding, out_size, pair
+from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
 
@@ -18,6 +18,9 @@ class _Geometry:
     def __init__(self, x_shape, w_shape, stride, padding, dilation, groups):
         n, c, h, w = x_shape
         kk, c_g, r, s = w_shape
+        if r == 0 or s == 0:
+            raise ValueError(f"kernel size should be greater than zero, got weight shape "
+                             f"{w_shape}")
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"groups must be a positive int, got {groups!r}")
         if c % groups:
@@ -66,11 +69,20 @@ class _Geometry:
 
 
 def _inputs(x, weight, extra=()):
-    x = as_float_array(x, "x", ndim=4)
+    """C-ordered arrays in one dtype, ``x`` (and ``grad_out``) batched; whether ``x`` was not."""
+    x = as_float_array(x, "x")
+    x4, unbatched = batched(x, "x")
     weight = as_float_array(weight, "weight", ndim=4)
-    arrays = [(x, "x"), (weight, "weight"), *extra]
+    arrays = [(x4, "x"), (weight, "weight")]
+    for a, name in extra:
+        if name == "grad_out":
+            if a.ndim != x.ndim:
+                raise ValueError(f"grad_out must be {x.ndim}-D like x (shape {x.shape}), got "
+                                 f"shape {a.shape}")
+            a = a[None] if unbatched else a
+        arrays.append((a, name))
     dtype = result_dtype(*(a.dtype for a, _ in arrays))
-    return [np.ascontiguousarray(a, dtype=dtype) for a, _ in arrays], dtype
+    return [np.ascontiguousarray(a, dtype=dtype) for a, _ in arrays], dtype, unbatched
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -84,8 +96,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Parameters
     ----------
-    x : array_like, shape (N, C, H, W)
+    x : array_like, shape (N, C, H, W), or (C, H, W) for one image
     weight : array_like, shape (K, C // groups, R, S)
+        R and S at least 1.
     bias : array_like, shape (K,), optional
     stride, dilation : int or (int, int)
         Positive.
@@ -97,7 +110,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Returns
     -------
-    ndarray, shape (N, K, OH, OW)
+    ndarray, shape (N, K, OH, OW), or (K, OH, OW) for an unbatched ``x``
 
     Examples
     --------
@@ -108,7 +121,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
              [42., 50.]]]])
     """
     extra = [] if bias is None else [(as_float_array(bias, "bias", ndim=1), "bias")]
-    arrays, dtype = _inputs(x, weight, extra)
+    arrays, dtype, unbatched = _inputs(x, weight, extra)
     x, weight = arrays[0], arrays[1]
     geo = _Geometry(x.shape, weight.shape, stride, padding, dilation, groups)
     if bias is None:
@@ -117,16 +130,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         bias = arrays[2]
         check_shape(bias, (geo.k,), "bias")
     out = np.empty(geo.out_shape, dtype=dtype)
-    if out.size == 0:
-        return out
-    if weight.shape[1] * geo.r * geo.s == 0:
+    if out.size and weight.shape[1] == 0:  # no input channels: the bias alone
         out[...] = bias[None, :, None, None]
-        return out
-    w3 = weight.reshape(geo.groups, geo.k_g, -1)
-    with kernel_threads(geo.flops, "flops", blas="inside"):
-        k.conv_forward(x, w3, bias, *geo.kernel_args(),
-                       out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
-    return out
+    elif out.size:
+        w3 = weight.reshape(geo.groups, geo.k_g, -1)
+        with kernel_threads(geo.flops, "flops", blas="inside"):
+            k.conv_forward(x, w3, bias, *geo.kernel_args(),
+                           out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
+    return out[0] if unbatched else out
 
 
 def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1):
@@ -134,7 +145,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
 
     Parameters
     ----------
-    grad_out : array_like, shape (N, K, OH, OW)
+    grad_out : array_like, shape (N, K, OH, OW), or (K, OH, OW) with an unbatched ``x``
         Gradient of the loss with respect to the convolution's output.
     x, weight, stride, padding, dilation, groups
         As given to :func:`conv2d`.
@@ -155,8 +166,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    grad_out = as_float_array(grad_out, "grad_out", ndim=4)
-    arrays, dtype = _inputs(x, weight, [(grad_out, "grad_out")])
+    grad_out = as_float_array(grad_out, "grad_out")
+    arrays, dtype, unbatched = _inputs(x, weight, [(grad_out, "grad_out")])
     x, weight, grad_out = arrays
     geo = _Geometry(x.shape, weight.shape, stride, padding, dilation, groups)
     check_shape(grad_out, geo.out_shape, "grad_out")
@@ -167,7 +178,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     grad_bias = partials.sum(axis=0).astype(dtype)
     grad_x = np.zeros(x.shape, dtype=dtype)
     if grad_out.size == 0 or weight.size == 0:
-        return grad_x, np.zeros(weight.shape, dtype=dtype), grad_bias
+        return grad_x[0] if unbatched else grad_x, np.zeros(weight.shape, dtype=dtype), grad_bias
     # fixed chunks of images, summed in order: the same result for any thread count
     bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
     parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)
@@ -175,4 +186,4 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
                         grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
                         *geo.kernel_args(), bounds, parts, grad_x)
-    return grad_x, parts.sum(axis=0).reshape(weight.shape), grad_bias
+    return (grad_x[0] if unbatched else grad_x), parts.sum(axis=0).reshape(weight.shape), grad_bias

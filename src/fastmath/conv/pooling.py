@@ -6,7 +6,7 @@ import numpy as np
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape
 from . import _kernels as k
-from ._geometry import out_size, pair
+from ._geometry import batched, out_size, pair
 
 __all__ = ["max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
 
@@ -26,10 +26,25 @@ def _pool_geometry(shape, kernel_size, stride, padding):
 
 
 def _input_shape(input_shape):
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 4 or min(shape) < 0:
-        raise ValueError(f"input_shape must be (N, C, H, W), got {input_shape!r}")
-    return shape
+    """``input_shape`` as a 4-tuple, and whether it was the 3-tuple of one unbatched image."""
+    try:
+        shape = tuple(int(s) for s in input_shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"input_shape must be a tuple of ints, got {input_shape!r}") from None
+    if len(shape) not in (3, 4) or min(shape) < 0:
+        raise ValueError(f"input_shape must be (N, C, H, W) or (C, H, W), got {input_shape!r}")
+    if 0 in shape[-3:]:
+        raise ValueError(f"input_shape must have non-empty channels, rows and columns, got "
+                         f"{input_shape!r}")
+    return ((1,) + shape if len(shape) == 3 else shape), len(shape) == 3
+
+
+def _batched_grad(grad_out, unbatched):
+    grad_out = as_float_array(grad_out, "grad_out", c_contiguous=True)
+    if grad_out.ndim != 4 - unbatched:
+        raise ValueError(f"grad_out must be {4 - unbatched}-D like input_shape, got shape "
+                         f"{grad_out.shape}")
+    return grad_out[None] if unbatched else grad_out
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -37,7 +52,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : array_like, shape (N, C, H, W)
+    x : array_like, shape (N, C, H, W), or (C, H, W) for one image
+        C, H and W must not be 0 (as in torch); N may.
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Defaults to ``kernel_size``.
@@ -48,7 +64,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     -------
     out : ndarray, shape (N, C, OH, OW)
     argmax : ndarray of int64, shape (N, C, OH, OW)
-        Flat index into each input plane (``H * W``) of the maximum; NaN wins.
+        Flat index into each input plane (``H * W``) of the maximum. A window
+        holding NaN gives NaN and the index of its last NaN, as torch does.
 
     Examples
     --------
@@ -59,14 +76,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
            [13., 15.]]), array([[ 5,  7],
            [13, 15]]))
     """
-    x = as_float_array(x, "x", ndim=4, c_contiguous=True)
+    x, unbatched = batched(as_float_array(x, "x", c_contiguous=True), "x", nonempty_planes=True)
     params, out_shape = _pool_geometry(x.shape, kernel_size, stride, padding)
     out = np.empty(out_shape, dtype=x.dtype)
     argmax = np.empty(out_shape, dtype=np.int64)
     if out.size:
         with kernel_threads(out.size * params[0] * params[1], "elementwise"):
             k.max_pool2d(x, *params, out, argmax)
-    return out, argmax
+    return (out[0], argmax[0]) if unbatched else (out, argmax)
 
 
 def max_pool2d_backward(grad_out, argmax, input_shape):
@@ -83,12 +100,13 @@ def max_pool2d_backward(grad_out, argmax, input_shape):
     -------
     ndarray, shape ``input_shape``
     """
-    grad_out = as_float_array(grad_out, "grad_out", ndim=4, c_contiguous=True)
-    shape = _input_shape(input_shape)
+    shape, unbatched = _input_shape(input_shape)
+    grad_out = _batched_grad(grad_out, unbatched)
     argmax = np.asarray(argmax)
     if argmax.dtype.kind not in "iu":
         raise TypeError(f"argmax must hold integers, got dtype {argmax.dtype}")
     argmax = np.ascontiguousarray(argmax, dtype=np.int64)
+    argmax = argmax[None] if unbatched and argmax.ndim == 3 else argmax
     check_shape(argmax, grad_out.shape, "argmax")
     if grad_out.shape[:2] != shape[:2]:
         raise ValueError(f"grad_out of shape {grad_out.shape} does not match input_shape {shape}")
@@ -100,7 +118,7 @@ def max_pool2d_backward(grad_out, argmax, input_shape):
     if grad_out.size:
         with kernel_threads(grad_out.size, "elementwise"):
             k.max_pool2d_backward(grad_out, argmax, grad_x)
-    return grad_x
+    return grad_x[0] if unbatched else grad_x
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -108,7 +126,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     Parameters
     ----------
-    x : array_like, shape (N, C, H, W)
+    x : array_like, shape (N, C, H, W), or (C, H, W) for one image
+        C, H and W must not be 0 (as in torch); N may.
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Defaults to ``kernel_size``.
@@ -126,13 +145,13 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     array([[ 2.5,  4.5],
            [10.5, 12.5]])
     """
-    x = as_float_array(x, "x", ndim=4, c_contiguous=True)
+    x, unbatched = batched(as_float_array(x, "x", c_contiguous=True), "x", nonempty_planes=True)
     params, out_shape = _pool_geometry(x.shape, kernel_size, stride, padding)
     out = np.empty(out_shape, dtype=x.dtype)
     if out.size:
         with kernel_threads(out.size * params[0] * params[1], "elementwise"):
             k.avg_pool2d(x, *params, out)
-    return out
+    return out[0] if unbatched else out
 
 
 def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride=None, padding=0):
@@ -149,12 +168,12 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride=None, padding
     -------
     ndarray, shape ``input_shape``
     """
-    grad_out = as_float_array(grad_out, "grad_out", ndim=4, c_contiguous=True)
-    shape = _input_shape(input_shape)
+    shape, unbatched = _input_shape(input_shape)
+    grad_out = _batched_grad(grad_out, unbatched)
     params, out_shape = _pool_geometry(shape, kernel_size, stride, padding)
     check_shape(grad_out, out_shape, "grad_out")
     grad_x = np.zeros(shape, dtype=grad_out.dtype)
     if grad_out.size:
         with kernel_threads(grad_out.size * params[0] * params[1], "elementwise"):
             k.avg_pool2d_backward(grad_out, *params, grad_x)
-    return grad_x
+    return grad_x[0] if unbatched else grad_x

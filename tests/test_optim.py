@@ -117,17 +117,71 @@ def test_nan_gradient_propagates():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: SGD(np.zeros(2), lr=-1), "lr must be >= 0"),
+    (lambda: SGD(np.zeros(2), lr=-1), r"lr must be a finite number in the range \[0.0, inf\]"),
     (lambda: SGD(np.zeros(2), nesterov=True), "nesterov=True needs momentum > 0"),
-    (lambda: Adam(np.zeros(2), betas=(0.9, 1.0)), r"betas\[1\] must be >= 0.0 and < 1.0"),
+    (lambda: Adam(np.zeros(2), betas=(0.9, 1.0)), r"betas\[1\] .* range \[0.0, 1.0\)"),
     (lambda: Adam(np.zeros(2), betas=0.9), "betas must be a pair"),
-    (lambda: Adam(np.zeros(2), eps=float("nan")), "eps must be >= 0"),
-    (lambda: RMSprop(np.zeros(2), alpha=1.5), r"alpha must be >= 0.0 and <= 1.0"),
+    (lambda: Adam(np.zeros(2), eps=float("nan")), "eps must be a finite number"),
+    (lambda: RMSprop(np.zeros(2), alpha=1.5), r"alpha .* range \[0.0, 1.0\]"),
     (lambda: Adam([]), "params must not be empty"),
+    (lambda: StepLR(SGD(np.zeros(2)), step_size=0), r"step_size must be an integer in the range"),
+    (lambda: CosineAnnealingLR(SGD(np.zeros(2)), T_max=5, eta_min=float("nan")),
+     "eta_min must be a finite number"),
+    (lambda: CosineAnnealingLR(SGD(np.zeros(2)), T_max=0), "T_max must be an integer"),
+    (lambda: ExponentialLR(SGD(np.zeros(2)), gamma=0.0), r"gamma .* range \(0.0, inf\)"),
+    (lambda: clip_grad_norm(np.ones(2), -1.0), "max_norm must be a finite number"),
+    (lambda: clip_grad_norm(np.ones(2), 1.0, norm_type=0), "norm_type must be > 0"),
 ])
 def test_bad_hyperparameters(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: SGD(np.zeros(2), lr="0.1"), "lr must be a real number"),
+    (lambda: Adam(np.zeros(2), weight_decay=[0.1]), "weight_decay must be a real number"),
+    (lambda: StepLR(SGD(np.zeros(2)), step_size=2.5), "step_size must be an integer"),
+    (lambda: StepLR(SGD(np.zeros(2)), step_size=2, gamma="x"), "gamma must be a real number"),
+    (lambda: CosineAnnealingLR(SGD(np.zeros(2)), T_max="10"), "T_max must be an integer"),
+    (lambda: InverseScalingLR(SGD(np.zeros(2)), power_t=None), "power_t must be a real number"),
+    (lambda: clip_grad_norm(np.ones(2), "1"), "max_norm must be a real number"),
+    (lambda: clip_grad_norm(np.ones(2), 1.0, norm_type=[2]), "norm_type must be a number"),
+])
+def test_wrong_types_raise_type_errors(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+def test_numpy_scalars_are_accepted_everywhere():
+    opt = SGD(np.zeros(2), lr=np.float32(0.5), momentum=np.float64(0.1))
+    assert StepLR(opt, step_size=np.int64(2), gamma=np.float32(0.5)).step() == 0.5
+    g = np.array([3.0, 4.0])
+    assert clip_grad_norm(g, np.float32(1.0)) == 5.0
+    assert clip_grad_norm(np.array([3.0, 4.0]), np.int64(1), norm_type=np.float64(2.0)) == 5.0
+
+
+def test_schedules_overflow_to_inf_as_float_arithmetic():
+    sched = ExponentialLR(SGD(np.zeros(2), lr=1.0), gamma=2.0)
+    assert sched.lr_at(2000) == math.inf
+
+
+def test_clip_grad_norm_does_not_overflow_float32():
+    g = np.full(14, 1e30, np.float32)
+    assert clip_grad_norm(g, 1.0) == pytest.approx(math.sqrt(14) * 1e30, rel=1e-6)
+    assert np.isfinite(g).all() and np.linalg.norm(g.astype(np.float64)) == pytest.approx(1.0, rel=1e-5)
+    huge = np.full(14, 1e200)
+    assert clip_grad_norm(huge, 1.0) == pytest.approx(math.sqrt(14) * 1e200, rel=1e-12)
+
+
+def test_clip_grad_norm_p_norms_as_torch(rng):
+    torch = pytest.importorskip("torch")
+    for p in (1.0, 3.0, "inf"):
+        g = rng.standard_normal(7)
+        t = torch.tensor(g.copy(), requires_grad=True)
+        t.grad = torch.tensor(g.copy())
+        want = torch.nn.utils.clip_grad_norm_([t], 0.5, norm_type=p).item()
+        assert clip_grad_norm(g, 0.5, norm_type=p) == pytest.approx(want, rel=1e-12)
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)
 
 
 def test_bad_params_and_grads():
@@ -184,9 +238,9 @@ def test_clip_grad_norm_nonfinite():
     with pytest.raises(ValueError, match="hold NaN or Inf"):
         clip_grad_norm(g, 1.0, error_if_nonfinite=True)
     assert math.isnan(clip_grad_norm(g, 1.0))
-    with pytest.raises(ValueError, match="norm_type must be 2 or inf"):
-        clip_grad_norm(g, 1.0, norm_type=1)
-    with pytest.raises(ValueError, match="max_norm must be a non-negative number"):
+    with pytest.raises(ValueError, match="norm_type must be > 0"):
+        clip_grad_norm(g, 1.0, norm_type=-1)
+    with pytest.raises(ValueError, match="max_norm must be a finite number in the range"):
         clip_grad_norm(g, -1.0)
 
 
@@ -206,7 +260,7 @@ def test_schedules():
     assert rates == pytest.approx([0.8 / math.sqrt(t + 1) for t in range(1, 7)])
     rates, _ = run(ConstantLR)
     assert rates == [0.8] * 6
-    with pytest.raises(ValueError, match="gamma must be positive"):
+    with pytest.raises(ValueError, match=r"gamma must be a finite number in the range \(0.0"):
         StepLR(SGD(np.zeros(1)), step_size=1, gamma=0)
 
 

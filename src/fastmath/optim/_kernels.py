@@ -8,6 +8,8 @@ writes it once, in parallel. The update rules are those documented for
 """
 import math
 
+import numpy as np
+
 from numba import prange
 
 from .._config.jit import jit_parallel
@@ -74,11 +76,12 @@ def adam_step(p, g, m, v, vmax, step_size, beta1, one_minus_beta1, beta2, one_mi
 
 @jit_parallel
 def sum_of_squares(g, bounds, partials):
-    """partials[c] = sum of g**2 over fixed chunk c (reproducible for any thread count)."""
+    """partials[c] = sum of g**2 over fixed chunk c, in float64 (no float32 overflow)."""
     for c in prange(bounds.shape[0] - 1):
         acc = 0.0
         for i in range(bounds[c], bounds[c + 1]):
-            acc += g[i] * g[i]
+            v = np.float64(g[i])
+            acc += v * v
         partials[c] = acc
 
 

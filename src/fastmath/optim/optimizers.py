@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .._config.threads import kernel_threads
-from .._validation import as_float_array
+from .._validation import as_float_array, check_real
 from . import _kernels as k
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
@@ -29,17 +29,19 @@ def _check_params(params):
 
 
 def _check_hyper(name, value, low=0.0, high=None, *, open_high=False):
-    if not isinstance(value, (int, float, np.floating, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value) or value < low or (
-            high is not None and (value >= high if open_high else value > high)):
-        bound = "" if high is None else f" and {'<' if open_high else '<='} {high}"
-        raise ValueError(f"{name} must be >= {low}{bound}, got {value!r}")
-    return float(value)
+    """A finite real hyper-parameter in [low, high] (or [low, high)): TypeError or ValueError."""
+    return check_real(value, name, low=low, high=high, closed="left" if open_high else "both")
 
 
 class Optimizer:
     """Base class: parameter bookkeeping, gradient checks and per-parameter state.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float
+        The learning rate, >= 0; a schedule may change ``lr`` between steps.
 
     Subclasses name their state arrays in ``_state_names`` and implement
     ``_update(i, flat_param, flat_grad, state)``.
@@ -101,6 +103,20 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
+    The update of ``torch.optim.SGD``: ``d = g + weight_decay p``; with
+    momentum ``b = momentum b + (1 - dampening) d`` (``b = d`` at the first
+    step) and ``d = b`` (or ``d + momentum b`` with Nesterov); ``p -= lr d``.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float, default 1e-3
+    momentum, dampening, weight_decay : float, default 0.0
+        All >= 0.
+    nesterov : bool, default False
+        Needs ``momentum > 0`` and ``dampening == 0``.
+
     Examples
     --------
     >>> import numpy as np
@@ -130,7 +146,28 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad with learning-rate decay, weight decay and an initial accumulator."""
+    """Adagrad with learning-rate decay, weight decay and an initial accumulator.
+
+    The update of ``torch.optim.Adagrad``: ``d = g + weight_decay p``,
+    ``sum += d**2``, ``p -= lr / (1 + (t - 1) lr_decay) * d / (sqrt(sum) + eps)``.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float, default 1e-2
+    lr_decay, weight_decay, initial_accumulator_value : float, default 0.0
+    eps : float, default 1e-10
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmath.optim import Adagrad
+    >>> w = np.zeros(2)
+    >>> Adagrad(w, lr=0.5).step(np.array([1.0, -2.0]))
+    >>> w.round(6)
+    array([-0.5,  0.5])
+    """
 
     _state_names = ("sum",)
 
@@ -152,7 +189,31 @@ class Adagrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop with smoothing ``alpha``, optional centering and momentum."""
+    """RMSprop with smoothing ``alpha``, optional centering and momentum.
+
+    The update of ``torch.optim.RMSprop``: ``v = alpha v + (1 - alpha) d**2``
+    (minus the squared running mean of ``d`` when centered), then
+    ``p -= lr d / (sqrt(v) + eps)``, through a momentum buffer if ``momentum > 0``.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float, default 1e-2
+    alpha : float in [0, 1], default 0.99
+    eps : float, default 1e-8
+    weight_decay, momentum : float, default 0.0
+    centered : bool, default False
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmath.optim import RMSprop
+    >>> w = np.zeros(2)
+    >>> RMSprop(w, lr=0.01, alpha=0.0).step(np.array([1.0, -2.0]))
+    >>> w.round(6)
+    array([-0.01,  0.01])
+    """
 
     _state_names = ("square_avg", "grad_avg", "momentum_buffer")
 
@@ -173,6 +234,21 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba) with L2 weight decay and optional AMSGrad.
+
+    The update of ``torch.optim.Adam``, bias-corrected moments of
+    ``d = g + weight_decay p``.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+        Each in [0, 1).
+    eps : float, default 1e-8
+    weight_decay : float, default 0.0
+    amsgrad : bool, default False
+        Divide by the running maximum of the second moment.
 
     Examples
     --------
@@ -216,7 +292,29 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov and Hutter): ``p *= 1 - lr * wd`` first."""
+    """Adam with decoupled weight decay (Loshchilov and Hutter): ``p *= 1 - lr * wd`` first.
+
+    The update of ``torch.optim.AdamW``.
+
+    Parameters
+    ----------
+    params : ndarray or list of ndarray
+        float32/float64 arrays, updated in place by :meth:`step`.
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+    eps : float, default 1e-8
+    weight_decay : float, default 1e-2
+    amsgrad : bool, default False
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmath.optim import AdamW
+    >>> w = np.ones(2)
+    >>> AdamW(w, lr=0.1, weight_decay=0.5).step(np.array([1.0, -1.0]))
+    >>> w.round(4)
+    array([0.85, 1.05])
+    """
 
     _decoupled = True
 

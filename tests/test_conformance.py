@@ -131,7 +131,80 @@ SCIPY_STATS += [
           ("(nan omit)", (Z_NAN,), {"nan_policy": "omit"}), ("(empty)", (np.ones((0, 3)),), {})]],
 ]
 
-TABLE = SCIPY_SPECIAL + SCIPY_STATS + SCIPY_SIGNAL
+YB = RNG.random(200) < 0.3
+SB = np.round(RNG.random(200) + 0.3 * YB, 2)
+WB = RNG.random(200)
+YC = RNG.integers(0, 3, 200)
+PC = RNG.random((200, 3))
+PC /= PC.sum(axis=1, keepdims=True)
+YM, SM = RNG.random((200, 4)) < 0.4, RNG.random((200, 4))
+
+
+def _sk(name):
+    return f"sklearn.metrics.{name}"
+
+
+SKLEARN_METRICS = [
+    *[Case(f"{name}{label}", getattr(fm.metrics, name), _sk(name), args, kw)
+      for name in ("roc_auc_score", "average_precision_score")
+      for label, args, kw in [
+          ("()", (YB, SB), {}), ("(weights)", (YB, SB), {"sample_weight": WB}),
+          ("(labels {2, 3})", (YB + 2, SB), {"pos_label": 3} if name[0] == "a" else {}),
+          ("(strings)", (np.where(YB, "b", "a"), SB), {"pos_label": "b"} if name[0] == "a" else {}),
+          ("(float32 scores)", (YB, SB.astype(np.float32)), {}),
+          ("(multilabel)", (YM, SM), {}), ("(multilabel micro)", (YM, SM), {"average": "micro"}),
+          ("(multilabel None)", (YM, SM), {"average": None}),
+          ("(multilabel weighted)", (YM, SM), {"average": "weighted"})]],
+    *[Case(f"roc_auc_score{label}", fm.metrics.roc_auc_score, _sk("roc_auc_score"), args, kw)
+      for label, args, kw in [
+          ("(one class)", ([1, 1, 1], [0.1, 0.2, 0.3]), {}),
+          ("(max_fpr)", (YB, SB), {"max_fpr": 0.3}),
+          ("(ovr)", (YC, PC), {"multi_class": "ovr"}), ("(ovo)", (YC, PC), {"multi_class": "ovo"}),
+          ("(ovr weighted)", (YC, PC), {"multi_class": "ovr", "average": "weighted"}),
+          ("(ovr None)", (YC, PC), {"multi_class": "ovr", "average": None}),
+          ("(ovr labels)", (YC, PC), {"multi_class": "ovr", "labels": [0, 1, 2]}),
+          ("(ovr weights)", (YC, PC), {"multi_class": "ovr", "sample_weight": WB})]],
+    *[Case(f"roc_auc_score{label}", fm.metrics.roc_auc_score, _sk("roc_auc_score"), args, kw,
+           raises=True)
+      for label, args, kw in [
+          ("(multiclass, no multi_class)", (YC, PC), {}),
+          ("(ovo weights)", (YC, PC), {"multi_class": "ovo", "sample_weight": WB}),
+          ("(not probabilities)", (YC, PC * 2), {"multi_class": "ovr"}),
+          ("(nan labels)", ([0.0, 1.0, np.nan], [0.1, 0.2, 0.3]), {}),
+          ("(continuous labels)", ([0.5, 1.5, 2.5], [0.1, 0.2, 0.3]), {}),
+          ("(nan scores)", ([0, 1, 1], [0.1, np.nan, 0.3]), {}),
+          ("(weights of another length)", (YB, SB), {"sample_weight": WB[:10]}),
+          ("(2-D weights)", (YB, SB), {"sample_weight": WB[:, None].repeat(2, 1)}),
+          ("(string weights)", (YB, SB), {"sample_weight": np.array(["a"] * 200)}),
+          ("(max_fpr=0)", (YB, SB), {"max_fpr": 0.0}), ("(bad average)", (YB, SB), {"average": "x"}),
+          ("(mixed labels)", (np.array([0, "a", 1], dtype=object), [0.1, 0.2, 0.3]), {}),
+          ("(empty)", ([], []), {})]],
+    *[Case(f"average_precision_score{label}", fm.metrics.average_precision_score,
+           _sk("average_precision_score"), args, kw, raises=True)
+      for label, args, kw in [
+          ("(absent pos_label)", ([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]), {"pos_label": 2}),
+          ("(multiclass pos_label)", (YC, PC), {"pos_label": 2}),
+          ("(nan scores)", ([0, 1, 1], [0.1, np.nan, 0.3]), {})]],
+    Case("average_precision_score(multiclass)", fm.metrics.average_precision_score,
+         _sk("average_precision_score"), (YC, PC)),
+    *[Case(f"{name}{label}", getattr(fm.metrics, name), _sk(name), args, kw)
+      for name in ("roc_curve", "precision_recall_curve")
+      for label, args, kw in [
+          ("()", (YB, SB), {}), ("(weights)", (YB, SB), {"sample_weight": WB}),
+          ("(drop_intermediate)", (YB, SB), {"drop_intermediate": True}),
+          ("(keep all)", (YB, SB), {"drop_intermediate": False}),
+          ("(pos_label)", (YB + 2, SB), {"pos_label": 2}),
+          ("(float32)", (YB, SB.astype(np.float32)), {}),
+          ("(no positives)", ([0, 0, 0], [0.1, 0.2, 0.3]), {}),
+          ("(ints)", (YB, (SB * 10).astype(int)), {})]],
+    *[Case(f"{name}{label}", getattr(fm.metrics, name), _sk(name), args, kw, raises=True)
+      for name in ("roc_curve", "precision_recall_curve")
+      for label, args, kw in [
+          ("(strings without pos_label)", (np.where(YB, "b", "a"), SB), {}),
+          ("(multiclass)", (YC, SB), {})]],
+]
+
+TABLE = SCIPY_SPECIAL + SCIPY_STATS + SCIPY_SIGNAL + SKLEARN_METRICS
 
 
 @pytest.mark.parametrize("case", TABLE, ids=str)

@@ -408,17 +408,17 @@ def ranking_metrics(recommended, test_items, n_items, K):
         ap_sum += sum(precisions) / min(K, n_pos)
         dcg = sum(1.0 / np.log2(k + 2) for k in range(K) if hits[k])
         ndcg_sum += dcg / sum(1.0 / np.log2(k + 2) for k in range(min(K, n_pos)))
-        # AUC: each recommended negative ranks below the hits above it; the
-        # unranked rest count as half-ordered against the unranked positives.
-        auc, seen_hits, misses = 0.0, 0, 0
-        for h in hits:
-            if h:
-                seen_hits += 1
-            else:
-                misses += 1
-                auc += seen_hits
-        auc += (seen_hits + n_pos) / 2.0 * (n_neg - misses)
-        auc_sum += auc / (n_pos * n_neg)
+        # AUC by brute force over (positive, negative) pairs: the top-K list in
+        # order, then every other item tied last; a tie counts one half.
+        rank = {item: k for k, item in enumerate(ids[:K])}
+        position = [rank.get(item, K) for item in range(n_items)]
+        wins = 0.0
+        for p in likes:
+            for q in range(n_items):
+                if q not in likes:
+                    wins += 1.0 if position[p] < position[q] else (
+                        0.5 if position[p] == position[q] else 0.0)
+        auc_sum += wins / (n_pos * n_neg)
     n = len(recommended)
     return {"precision": hits_total / denom, "recall": float(np.mean(recall)),
             "map": ap_sum / n, "ndcg": ndcg_sum / n, "auc": auc_sum / n}

@@ -67,3 +67,52 @@ def test_load_movielens_errors(tmp_path):
     bad.write_text("1 2 3 4\n")
     with pytest.raises(ValueError, match="tab-separated"):
         load_movielens(bad)
+
+
+def test_nearly_every_cell_of_a_large_grid_is_quick_and_distinct():
+    R = make_explicit_ratings(3000, 3000, 9_000_000 - 7, random_state=0)
+    assert R.nnz == 9_000_000 - 7  # distinct cells (no duplicates were summed)
+    with pytest.raises(ValueError, match="exceeds"):
+        make_explicit_ratings(10, 10, 101)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(noise=float("nan")), "noise"), (dict(rating_range=(5, 1)), "rating_range"),
+    (dict(rating_range=(1, float("inf"))), "rating_range"), (dict(mean=float("inf")), "mean"),
+    (dict(rank=0), "rank"), (dict(n_ratings=0), "n_ratings"),
+])
+def test_explicit_generator_parameters_are_checked(kwargs, match):
+    args = {**dict(n_users=10, n_items=10, n_ratings=20), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        make_explicit_ratings(**args)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(topic_affinity=1.5), "topic_affinity"), (dict(popularity_exponent=float("nan")),
+                                                    "popularity_exponent"),
+    (dict(n_topics=0), "n_topics"),
+])
+def test_implicit_generator_parameters_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_implicit_interactions(10, 10, 20, **kwargs)
+    with pytest.raises(TypeError, match="n_users"):
+        make_implicit_interactions(10.5, 10, 20)
+
+
+def test_split_sums_duplicates_and_takes_numpy_fractions():
+    dup = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0, 5.0], np.float32), np.array([0, 0, 1, 2, 3]),
+                         np.array([0, 5])), shape=(1, 4))  # cell (0, 0) stored twice
+    train, test = train_test_split_interactions(dup, np.float32(0.5), random_state=0)
+    assert train.multiply(test).nnz == 0
+    np.testing.assert_array_equal((train + test).toarray(), dup.toarray())
+
+
+def test_movielens_keeps_the_latest_rating_of_a_pair(tmp_path):
+    path = tmp_path / "u.data"
+    path.write_text("1\t10\t4\t300\n1\t10\t5\t100\n2\t20\t3\t100\n1\t10\t2\t300\n")
+    ratings, users, items = load_movielens(path)
+    assert ratings[0, 0] == 2.0  # timestamp 300 twice: the later line wins; never 4 + 5 + 2
+    csv = tmp_path / "ratings.csv"
+    csv.write_text("userId,movieId,rating,timestamp\n1,2.5,4.0,1\n")
+    with pytest.raises(ValueError, match="ids must be integers"):
+        load_movielens(csv)

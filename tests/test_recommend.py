@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import NotFittedError
 
 import reference as ref
 from fastmath.datasets import make_explicit_ratings, make_implicit_interactions
@@ -18,10 +19,13 @@ def _implicit(seed=0, n_users=40, n_items=25, density=0.2):
     return m
 
 
-def _initial_factors(seed, shape_u, shape_i, dtype):
-    rng = np.random.RandomState(seed)
-    return ((rng.random_sample(shape_u) * 0.01).astype(dtype),
-            (rng.random_sample(shape_i) * 0.01).astype(dtype))
+def _preset(model, shape_u, shape_i, seed=0):
+    """Set the starting factors before fit, as implicit lets callers do; returns the item ones."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(getattr(model, "dtype", np.float32))
+    model.user_factors = (rng.random(shape_u) * 0.01).astype(dtype)
+    model.item_factors = (rng.random(shape_i) * 0.01).astype(dtype)
+    return model.item_factors.copy()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -29,8 +33,9 @@ def test_implicit_cholesky_matches_reference(dtype):
     C = _implicit()
     f, reg, alpha = 6, 0.1, 2.0
     model = ALS(factors=f, regularization=reg, alpha=alpha, iterations=1, solver="cholesky",
-                dtype=dtype, random_state=3, **QUIET).fit(C)
-    _, Y0 = _initial_factors(3, (40, f), (25, f), dtype)
+                dtype=dtype, **QUIET)
+    Y0 = _preset(model, (40, f), (25, f), seed=3)
+    model.fit(C)
     X = ref.als_implicit_half_step(C * alpha, Y0, reg)
     Y = ref.als_implicit_half_step((C * alpha).T.tocsr(), X, reg)
     rtol = 1e-3 if dtype == np.float32 else 1e-9
@@ -57,9 +62,10 @@ def test_explicit_als_matches_reference():
     R = make_explicit_ratings(30, 20, 250, random_state=0)
     f, reg = 4, 0.05
     model = ALS(factors=f, regularization=reg, iterations=1, implicit=False, dtype=np.float64,
-                random_state=5, **QUIET).fit(R)
-    _, Y0 = _initial_factors(5, (30, f), (20, f), np.float64)
-    mean = R.data.mean()
+                **QUIET)
+    Y0 = _preset(model, (30, f), (20, f), seed=5)
+    model.fit(R)
+    mean = R.data.astype(np.float64).mean()
     X, bu = ref.als_explicit_half_step(R, Y0, np.zeros(20), mean, reg)
     Y, bi = ref.als_explicit_half_step(R.T.tocsr(), X, bu, mean, reg)
     assert_allclose(model.user_factors, X, rtol=1e-8, atol=1e-10)
@@ -142,12 +148,20 @@ def test_recommend_matches_brute_force(make):
     assert_array_equal(sub_ids, ref.top_n(scores[3], 3, candidates=subset)[0])
 
 
-def test_recommend_pads_when_fewer_items_remain():
+def test_filtered_items_are_ranked_last_never_padded_with_fake_ids():
+    """As implicit: liked and filtered items keep their place at the end, with the lowest score."""
     C = sp.csr_matrix(np.array([[1, 1, 0, 1], [0, 1, 0, 0]], dtype=np.float32))
     model = ALS(factors=2, iterations=2, random_state=0, **QUIET).fit(C)
     ids, scores = model.recommend(0, C[0], N=3)
-    assert ids[0] == 2 and list(ids[1:]) == [-1, -1]
-    assert np.isfinite(scores[0]) and np.all(np.isneginf(scores[1:]))
+    assert ids.dtype == np.int32 and scores.dtype == np.float32
+    assert ids[0] == 2 and set(ids[1:]) <= {0, 1, 3}
+    assert np.isfinite(scores[0]) and np.all(scores[1:] == np.finfo(np.float32).min)
+    ids, _ = model.recommend(0, C[0], N=10)
+    assert sorted(ids) == [0, 1, 2, 3]  # N is capped at the number of items
+    ids, scores = model.recommend(0, C[0], N=3, items=[0, 2])
+    assert list(ids) == [2, 0] and scores[1] == np.finfo(np.float32).min
+    ids, scores = model.recommend(1, C[1], N=4, filter_items=[2])
+    assert ids[-2:].tolist() in ([1, 2], [2, 1]) and np.all(scores[-2:] == np.finfo(np.float32).min)
 
 
 def test_similar_items_and_users_are_cosine_neighbours():
@@ -271,7 +285,7 @@ def test_bad_input():
         model.recommend([0, 1], C)
     with pytest.raises(ValueError, match="N"):
         model.recommend(0, C[0], N=0)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         ALS(**QUIET).recommend(0, C[0])
     with pytest.raises(ValueError, match="same length"):
         SGDMF(factors=2, epochs=1, **QUIET).fit(C).predict([0, 1], [0])

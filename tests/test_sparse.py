@@ -74,7 +74,7 @@ def _malformed(indptr, indices, data, shape):
     (([0, 1, 2, 3], [0, -1, 1], [1.0, 2, 3]), "column index -1 is out of range"),
     (([1, 1, 2, 3], [0, 1, 2], [1.0, 2, 3]), r"indptr\[0\] must be 0"),
     (([0, 1, 2, 9], [0, 1, 2], [1.0, 2, 3]), r"indptr\[-1\] = 9"),
-    (([0, 1, 2], [0, 1, 2], [1.0, 2, 3]), "indptr must have length"),
+    (([0, 1, 2], [0, 1, 2], [1.0, 2, 3]), "indptr must be 1-D of length"),
 ])
 def test_malformed_csr_is_rejected(parts, message):
     A = _malformed(*parts, (3, 3))

@@ -155,56 +155,113 @@ def _index_array(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def as_csr(A, name: str) -> CSR:
-    """Convert any scipy.sparse matrix/array to a validated :class:`CSR`.
+def _check_indices_in_range(indices: np.ndarray, upper: int, name: str, what: str) -> None:
+    """Every entry of ``indices`` in ``[0, upper)``, in one parallel O(n) pass."""
+    if indices.shape[0] == 0:
+        return
+    from ._chunks import fixed_chunk_bounds
+    from ._config.threads import kernel_threads
+    from ._validation_kernels import index_range
 
-    The structure is checked in O(nnz): ``indptr`` starts at 0, never
-    decreases and ends at ``nnz``, and every column index lies in
-    ``[0, n_cols)``. Values are not checked: NaN and Inf propagate.
-    """
-    if not sp.issparse(A):
-        raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
-    if A.format != "csr":
-        A = A.tocsr()
-    n_rows, n_cols = A.shape
-    indptr = _index_array(A.indptr)
-    indices = _index_array(A.indices)
-    if indptr.ndim != 1 or indptr.shape[0] != n_rows + 1:
-        raise ValueError(
-            f"{name} is malformed: indptr must have length n_rows + 1 = {n_rows + 1}, "
-            f"got {indptr.shape[0] if indptr.ndim == 1 else indptr.shape}"
-        )
-    nnz = int(indptr[-1])
+    bounds = fixed_chunk_bounds(indices.shape[0], max_chunks=64, min_chunk=1)
+    lows = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
+    highs = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
+    with kernel_threads(indices.shape[0], "elementwise"):
+        index_range(indices, bounds, lows, highs)
+    lo, hi = int(lows.min()), int(highs.max())
+    if lo < 0 or hi >= upper:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"{name} is malformed: {what} index {bad} is out of range [0, {upper})")
+
+
+def _check_compressed(A, name: str, n_major: int, n_minor: int, what: str, bsr: bool = False):
+    """``indptr``/``indices``/``data`` of a CSR, CSC or BSR matrix, checked; returns the arrays."""
+    indptr, indices = _index_array(A.indptr), _index_array(A.indices)
+    data = np.asarray(A.data)
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        raise ValueError(f"{name} is malformed: indptr must be 1-D of length {n_major + 1}, got "
+                         f"shape {indptr.shape}")
+    if indices.ndim != 1:
+        raise ValueError(f"{name} is malformed: indices must be 1-D, got shape {indices.shape}")
+    if data.ndim != (3 if bsr else 1):
+        raise ValueError(f"{name} is malformed: data must be {3 if bsr else 1}-D, got "
+                         f"shape {data.shape}")
     if indptr[0] != 0:
         raise ValueError(f"{name} is malformed: indptr[0] must be 0, got {indptr[0]}")
-    from ._validation_kernels import first_decrease, index_range
+    from ._validation_kernels import first_decrease
 
     if first_decrease(indptr) >= 0:
         raise ValueError(f"{name} is malformed: indptr must be non-decreasing")
-    if indices.shape[0] < nnz or np.asarray(A.data).shape[0] < nnz:
-        raise ValueError(
-            f"{name} is malformed: indptr[-1] = {nnz} but indices has {indices.shape[0]} "
-            f"and data has {np.asarray(A.data).shape[0]} entries"
-        )
+    nnz = int(indptr[-1])
+    if indices.shape[0] < nnz or data.shape[0] < nnz:
+        raise ValueError(f"{name} is malformed: indptr[-1] = {nnz} but indices has "
+                         f"{indices.shape[0]} and data has {data.shape[0]} entries")
     indices = indices[:nnz]
-    if nnz:
-        from ._chunks import fixed_chunk_bounds
-        from ._config.threads import kernel_threads
+    _check_indices_in_range(indices, n_minor, name, what)
+    return indptr, indices, data[:nnz]
 
-        bounds = fixed_chunk_bounds(nnz, max_chunks=64, min_chunk=1)
-        lows = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
-        highs = np.empty(bounds.shape[0] - 1, dtype=indices.dtype)
-        with kernel_threads(nnz, "elementwise"):
-            index_range(indices, bounds, lows, highs)
-        lo, hi = int(lows.min()), int(highs.max())
-        if lo < 0 or hi >= n_cols:
-            bad = lo if lo < 0 else hi
-            raise ValueError(
-                f"{name} is malformed: column index {bad} is out of range [0, {n_cols})"
-            )
-    data = np.asarray(A.data)[:nnz]
+
+def _check_coo(A, name: str) -> None:
+    coords = [_index_array(c) for c in A.coords] if hasattr(A, "coords") else \
+        [_index_array(A.row), _index_array(A.col)]
+    data = np.asarray(A.data)
+    if data.ndim != 1 or any(c.ndim != 1 or c.shape[0] != data.shape[0] for c in coords):
+        raise ValueError(f"{name} is malformed: COO row, col and data must be 1-D of one "
+                         f"length, got {[c.shape for c in coords]} and {data.shape}")
+    for c, upper, what in zip(coords, A.shape, ("row", "column")):
+        _check_indices_in_range(c, upper, name, what)
+
+
+def check_sparse_structure(A, name: str) -> None:
+    """Check a scipy.sparse matrix's structure in its own format, before any conversion.
+
+    SciPy's conversions (``tocsr()`` of a COO, CSC or BSR matrix) write at
+    the stored indices without checking them, so a malformed matrix can
+    crash the process there. CSR, CSC and BSR get their ``indptr`` and
+    ``indices`` checked, COO its coordinates; LIL and DOK convert safely
+    and are checked as CSR afterwards. Raises ``ValueError`` naming ``A``.
+    """
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
+    n_rows, n_cols = A.shape
+    if A.format == "csr":
+        _check_compressed(A, name, n_rows, n_cols, "column")
+    elif A.format == "csc":
+        _check_compressed(A, name, n_cols, n_rows, "row")
+    elif A.format == "coo":
+        _check_coo(A, name)
+    elif A.format == "bsr":
+        r, c = A.blocksize
+        if r < 1 or c < 1 or n_rows % r or n_cols % c:
+            raise ValueError(f"{name} is malformed: blocksize {A.blocksize} does not divide "
+                             f"shape {A.shape}")
+        _check_compressed(A, name, n_rows // r, n_cols // c, "block column", bsr=True)
+        if np.asarray(A.data).shape[1:] != (r, c):
+            raise ValueError(f"{name} is malformed: data blocks must be {(r, c)}, got "
+                             f"{np.asarray(A.data).shape[1:]}")
+    elif A.format == "dia":
+        data, offsets = np.asarray(A.data), np.asarray(A.offsets)
+        if data.ndim != 2 or offsets.ndim != 1 or offsets.shape[0] != data.shape[0]:
+            raise ValueError(f"{name} is malformed: DIA data must be 2-D with one row per "
+                             f"offset, got {data.shape} and {offsets.shape}")
+
+
+def as_csr(A, name: str) -> CSR:
+    """Convert any scipy.sparse matrix/array to a validated :class:`CSR`.
+
+    The structure is checked in the input's own format first (see
+    :func:`check_sparse_structure`), then as CSR in O(nnz): ``indptr``
+    starts at 0, never decreases and ends at ``nnz``, and every column index
+    lies in ``[0, n_cols)``. Duplicates are kept (products sum them). Values
+    are not checked: NaN and Inf propagate.
+    """
+    if not sp.issparse(A):
+        raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
+    check_sparse_structure(A, name)
+    if A.format != "csr":
+        A = A.tocsr()
+    n_rows, n_cols = A.shape
+    indptr, indices, data = _check_compressed(A, name, n_rows, n_cols, "column")
     if data.dtype.kind not in "biuf":
         raise _kind_error(name, data.dtype)
     data = np.ascontiguousarray(data, dtype=float_dtype_of(data, name))
@@ -214,11 +271,15 @@ def as_csr(A, name: str) -> CSR:
 
 
 def check_interactions(user_items, name: str = "user_items", *, allow_empty: bool = False):
-    """A validated users x items ``csr_matrix``: finite values, stored zeros dropped."""
+    """A validated users x items ``csr_matrix``: finite values, duplicates summed (SciPy's
+    view of the matrix), stored zeros dropped, indices kept in their width."""
     csr = as_csr(user_items, name)
     if not np.all(np.isfinite(csr.data)):
         raise ValueError(f"{name} holds NaN or infinite values")
     matrix = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape)
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
     if np.any(matrix.data == 0):
         matrix = matrix.copy()
         matrix.eliminate_zeros()

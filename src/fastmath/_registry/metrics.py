@@ -8,7 +8,7 @@ from ._types import Case, Kernel
 METRICS, DATASETS = "metrics", "datasets"
 CURVES = ("roc_auc_score", "average_precision_score", "roc_curve", "precision_recall_curve")
 RANKING = ("ranking_metrics_at_k", "precision_at_k", "recall_at_k", "ndcg_at_k", "map_at_k",
-           "auc_at_k")
+           "mean_average_precision_at_k", "auc_at_k", "AUC_at_k")
 
 
 def _metrics():

@@ -5,21 +5,38 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from .._validation import as_csr, check_positive_int
+from .._validation import check_int, check_interactions, check_real
+
+MAX_GENERATED = 200_000_000  # stored values a generator builds in memory at most
 
 
-def _check_sizes(n_users, n_items, n):
-    for name, value in (("n_users", n_users), ("n_items", n_items), ("n_interactions", n)):
-        check_positive_int(value, name)
+def _check_sizes(n_users, n_items, n, name):
+    check_int(n_users, "n_users", low=1)
+    check_int(n_items, "n_items", low=1)
+    check_int(n, name, low=1, high=MAX_GENERATED)
     if n > n_users * n_items:
-        raise ValueError(f"n_interactions={n} exceeds n_users * n_items = {n_users * n_items}")
+        raise ValueError(f"{name}={n} exceeds n_users * n_items = {n_users * n_items}")
+    return int(n_users), int(n_items), int(n)
 
 
 def _distinct_cells(rng, n_cells, n):
-    """``n`` distinct uniform cell numbers from a large range, without a permutation of it."""
+    """``n`` distinct uniform cell numbers of ``range(n_cells)``, in random order.
+
+    Beyond half the grid, the cells left out are drawn instead (they are the
+    fewer), so asking for nearly every cell of a large grid is as fast as
+    asking for few; below, small grids are permuted and large ones sampled
+    with rejection (which converges fast at most half full).
+    """
+    if n > n_cells // 2:
+        keep = np.ones(n_cells, np.bool_)
+        keep[_distinct_cells(rng, n_cells, n_cells - n)] = False
+        return rng.permutation(np.flatnonzero(keep))
+    if n_cells <= 1_000_000:
+        return rng.choice(n_cells, size=n, replace=False)
     cells = np.unique(rng.randint(0, n_cells, size=int(n * 1.05) + 10, dtype=np.int64))
     while cells.shape[0] < n:
-        cells = np.unique(np.concatenate([cells, rng.randint(0, n_cells, size=n, dtype=np.int64)]))
+        extra = rng.randint(0, n_cells, size=n - cells.shape[0] + 10, dtype=np.int64)
+        cells = np.unique(np.concatenate([cells, extra]))
     return rng.permutation(cells)[:n]
 
 
@@ -45,7 +62,11 @@ def make_implicit_interactions(n_users=1000, n_items=500, n_interactions=20000, 
     >>> X.shape, X.nnz <= 1000
     ((100, 50), True)
     """
-    _check_sizes(n_users, n_items, n_interactions)
+    n_users, n_items, n_interactions = _check_sizes(n_users, n_items, n_interactions,
+                                                    "n_interactions")
+    popularity_exponent = check_real(popularity_exponent, "popularity_exponent", low=0.0)
+    n_topics = check_int(n_topics, "n_topics", low=1)
+    topic_affinity = check_real(topic_affinity, "topic_affinity", low=0.0, high=1.0)
     rng = check_random_state(random_state)
     weight = (1.0 + rng.permutation(n_items)) ** -float(popularity_exponent)
     topic = rng.randint(n_topics, size=n_items)
@@ -101,10 +122,19 @@ def make_explicit_ratings(n_users=1000, n_items=500, n_ratings=20000, *, rank=10
     >>> float(R.data.min()) >= 1.0 and float(R.data.max()) <= 5.0
     True
     """
-    _check_sizes(n_users, n_items, n_ratings)
+    n_users, n_items, n_ratings = _check_sizes(n_users, n_items, n_ratings, "n_ratings")
+    rank = check_int(rank, "rank", low=1)
+    noise = check_real(noise, "noise", low=0.0)
+    mean = check_real(mean, "mean")
+    try:
+        low, high = (check_real(v, "rating_range") for v in rating_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"rating_range must be two finite numbers (low, high), got "
+                         f"{rating_range!r}") from None
+    if not low < high:
+        raise ValueError(f"rating_range must have low < high, got {rating_range!r}")
     rng = check_random_state(random_state)
-    cells = rng.choice(n_users * n_items, size=n_ratings, replace=False) \
-        if n_users * n_items <= 20_000_000 else _distinct_cells(rng, n_users * n_items, n_ratings)
+    cells = _distinct_cells(rng, n_users * n_items, n_ratings)
     users, items = cells // n_items, cells % n_items
     P = rng.normal(0.0, 1.0 / np.sqrt(rank), (n_users, rank))
     Q = rng.normal(0.0, 1.0 / np.sqrt(rank), (n_items, rank))
@@ -112,7 +142,7 @@ def make_explicit_ratings(n_users=1000, n_items=500, n_ratings=20000, *, rank=10
     bi = rng.normal(0.0, 0.5, n_items)
     values = (mean + bu[users] + bi[items] + np.einsum("ij,ij->i", P[users], Q[items])
               + rng.normal(0.0, noise, users.shape[0]))
-    values = np.clip(values, *rating_range).astype(np.float32)
+    values = np.clip(values, low, high).astype(np.float32)
     return sp.csr_matrix((values, (users, items)), shape=(n_users, n_items))
 
 
@@ -121,7 +151,14 @@ def train_test_split_interactions(user_items, test_fraction=0.2, random_state=No
 
     Every user with at least two interactions keeps at least one in train and
     gives ``round(test_fraction * count)`` (at least one) to test; users with
-    one interaction keep it in train.
+    one interaction keep it in train. Duplicate entries are summed first
+    (SciPy's view of the matrix), so a cell is never in both parts.
+
+    Parameters
+    ----------
+    user_items : sparse matrix of shape (n_users, n_items)
+    test_fraction : float in (0, 1), default 0.2
+    random_state : int, RandomState or None
 
     Returns
     -------
@@ -135,10 +172,9 @@ def train_test_split_interactions(user_items, test_fraction=0.2, random_state=No
     >>> train.nnz + test.nnz == X.nnz and train.multiply(test).nnz == 0
     True
     """
-    if not (isinstance(test_fraction, (float, int)) and 0.0 < test_fraction < 1.0):
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    csr = as_csr(user_items, "user_items")
-    matrix = sp.csr_matrix((csr.data, csr.indices, csr.indptr), shape=csr.shape)
+    test_fraction = check_real(test_fraction, "test_fraction", low=0.0, high=1.0,
+                               closed="neither")
+    matrix = check_interactions(user_items, "user_items", allow_empty=True)
     rng = check_random_state(random_state)
     counts = np.diff(matrix.indptr)
     n_test = np.where(counts >= 2, np.clip(np.rint(test_fraction * counts), 1, counts - 1), 0)

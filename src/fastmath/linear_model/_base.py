@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
     threads_for
-from .._validation import as_csr, check_choice
+from .._validation import as_csr, check_choice, check_sparse_structure
 from . import _kernels as K
 
 MAX_INT = np.iinfo(np.int32).max
@@ -100,12 +100,16 @@ class BaseSGD(BaseEstimator):
 
     # --- data ---------------------------------------------------------------
     def _validate_X_y(self, X, y, reset: bool):
+        if sp.issparse(X):  # before SciPy converts it: a malformed matrix must not reach C code
+            check_sparse_structure(X, "X")
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C", reset=reset, y_numeric=False, multi_output=False)
         return X, y
 
     def _validate_X(self, X):
         check_is_fitted(self, "coef_")
+        if sp.issparse(X):
+            check_sparse_structure(X, "X")
         return validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                              reset=False)
 

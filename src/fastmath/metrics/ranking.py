@@ -1,88 +1,209 @@
-"""Ranking and rating metrics of a fitted recommender on held-out interactions."""
+"""Ranking and rating metrics of a recommender on held-out interactions (implicit's definitions)."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+from tqdm.auto import tqdm
 
 from .._config.threads import kernel_threads
-from .._validation import check_interactions, check_positive_int
+from .._validation import check_int, check_interactions
 from ._ranking_kernels import ranking_metrics
 
 USERS_PER_BATCH = 4096
 
+__all__ = ["AUC_at_k", "auc_at_k", "mae", "map_at_k", "mean_average_precision_at_k",
+           "ndcg_at_k", "precision_at_k", "ranking_metrics_at_k", "recall_at_k", "rmse"]
 
-def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10):
+
+def _checked_ids(ids, n_users: int, K: int, n_items: int) -> np.ndarray:
+    """``model.recommend``'s ids, checked: one row per user, at most K distinct real item ids."""
+    ids = np.asarray(ids)
+    if ids.ndim != 2 or ids.shape[0] != n_users or ids.shape[1] > K:
+        raise ValueError(f"model.recommend returned ids of shape {ids.shape}; expected "
+                         f"({n_users}, <= {K}): one row of at most K ids per user")
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"model.recommend returned ids of dtype {ids.dtype}; expected integers")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_items):
+        bad = ids.min() if ids.min() < 0 else ids.max()
+        raise ValueError(f"model.recommend returned item id {bad}, outside [0, {n_items})")
+    ordered = np.sort(ids, axis=1)
+    if np.any(ordered[:, 1:] == ordered[:, :-1]):
+        raise ValueError("model.recommend returned the same item twice for one user")
+    return np.ascontiguousarray(ids, dtype=np.int64)
+
+
+def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10, show_progress=False,
+                         num_threads=0):
     """Precision, recall, MAP, nDCG and AUC at K, over the users with test items.
 
     The definitions are those of ``implicit.evaluation.ranking_metrics_at_k``:
-    each user's top K comes from ``model.recommend`` with the training items
-    filtered out; precision is ``sum(hits) / sum(min(K, |test items|))`` over
-    all users; MAP, nDCG and AUC are per-user means (nDCG against the ideal
-    ranking of ``min(K, |test items|)`` hits). Recall is the mean over users of
-    ``hits / |test items|``. A K above the number of items counts as that number.
+    each user's top K comes from ``model.recommend`` (any model with
+    implicit's ``recommend``) with the training items filtered out;
+    precision is ``sum(hits) / sum(min(K, |test items|))`` over all users;
+    MAP, nDCG and AUC are per-user means (nDCG against the ideal ranking of
+    ``min(K, |test items|)`` hits). Recall is the mean over users of
+    ``hits / |test items|``. A model that returns fewer than K ids (fewer
+    items) is scored on those.
+
+    Parameters
+    ----------
+    model : recommender
+        Anything with implicit's ``recommend(userids, user_items, N=...)``.
+    train_user_items, test_user_items : sparse matrices of one shape (n_users, n_items)
+    K : int, default 10
+    show_progress : bool, default False
+        A progress bar over the user batches (implicit's parameter).
+    num_threads : int, default 0
+        Accepted for implicit's signature; fastmath's thread count applies.
 
     Returns
     -------
     dict with keys 'precision', 'recall', 'map', 'ndcg', 'auc'
+
+    Raises
+    ------
+    ValueError
+        The matrices disagree, there is nothing to evaluate, or
+        ``model.recommend`` returns ids that are not one row of at most K
+        distinct real items per user.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from fastmath.metrics import ranking_metrics_at_k
+    >>> from fastmath.recommend import MostPopular
+    >>> train = sp.csr_matrix([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0]])
+    >>> test = sp.csr_matrix([[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
+    >>> ranking_metrics_at_k(MostPopular().fit(train), train, test, K=1)["precision"]
+    1.0
     """
-    K = check_positive_int(K, "K")
+    K = check_int(K, "K", low=1)
+    check_int(num_threads, "num_threads", low=0)
     train = check_interactions(train_user_items, "train_user_items", allow_empty=True)
     test = check_interactions(test_user_items, "test_user_items", allow_empty=True)
     if train.shape != test.shape:
         raise ValueError(f"train_user_items and test_user_items must have the same shape, got "
                          f"{train.shape} and {test.shape}")
+    if not hasattr(model, "recommend"):
+        raise TypeError(f"model must have a recommend method, got {type(model).__name__}")
     n_users, n_items = test.shape
-    fitted = getattr(model, "item_factors", None)
-    if fitted is None or fitted.shape[0] != n_items or model.user_factors.shape[0] != n_users:
-        raise ValueError(f"the model must be fitted on {n_users} users x {n_items} items")
     test = test.copy()
     test.sort_indices()
     users = np.flatnonzero(np.diff(test.indptr) > 0).astype(np.int64)
     if users.size == 0:
         raise ValueError("test_user_items has no interactions to evaluate")
     per_user = np.empty((users.shape[0], 6))
-    indptr, indices = test.indptr.astype(np.int64), test.indices.astype(np.int64)
-    for start in range(0, users.shape[0], USERS_PER_BATCH):
+    indptr, indices = test.indptr, test.indices
+    batches = range(0, users.shape[0], USERS_PER_BATCH)
+    for start in tqdm(batches, desc="ranking metrics", disable=not show_progress):
         batch = users[start:start + USERS_PER_BATCH]
         ids, _ = model.recommend(batch, train[batch], N=K, filter_already_liked_items=True)
+        ids = _checked_ids(ids, batch.shape[0], K, n_items)
         with kernel_threads(batch.shape[0] * K, "rows"):
-            ranking_metrics(np.ascontiguousarray(ids, dtype=np.int64), batch, indptr, indices,
-                            n_items, per_user[start:start + batch.shape[0]])
+            ranking_metrics(ids, batch, indptr, indices, n_items,
+                            per_user[start:start + batch.shape[0]])
     return {
-        "precision": per_user[:, 0].sum() / per_user[:, 1].sum(),
-        "recall": per_user[:, 2].mean(),
-        "map": per_user[:, 3].mean(),
-        "ndcg": per_user[:, 4].mean(),
-        "auc": per_user[:, 5].mean(),
+        "precision": float(per_user[:, 0].sum() / per_user[:, 1].sum()),
+        "recall": float(per_user[:, 2].mean()),
+        "map": float(per_user[:, 3].mean()),
+        "ndcg": float(per_user[:, 4].mean()),
+        "auc": float(per_user[:, 5].mean()),
     }
 
 
-def _metric(name):
-    def metric(model, train_user_items, test_user_items, K=10):
-        return ranking_metrics_at_k(model, train_user_items, test_user_items, K)[name]
+def _metric(name, public_name):
+    def metric(model, train_user_items, test_user_items, K=10, show_progress=False,
+               num_threads=0):
+        return ranking_metrics_at_k(model, train_user_items, test_user_items, K, show_progress,
+                                    num_threads)[name]
 
-    metric.__name__ = f"{name}_at_k"
-    metric.__doc__ = (f"The '{name}' entry of :func:`ranking_metrics_at_k` "
-                      f"(implicit's signature: model, train, test, K).")
+    metric.__name__ = public_name
+    metric.__doc__ = f"""The '{name}' entry of :func:`ranking_metrics_at_k`, as implicit's ``{public_name}``.
+
+    Parameters
+    ----------
+    model, train_user_items, test_user_items, K, show_progress, num_threads
+        As in :func:`ranking_metrics_at_k`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from fastmath.metrics import {public_name}
+    >>> from fastmath.recommend import MostPopular
+    >>> train = sp.csr_matrix([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0]])
+    >>> test = sp.csr_matrix([[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
+    >>> 0.0 <= {public_name}(MostPopular().fit(train), train, test, K=2) <= 1.0
+    True
+    """
     return metric
 
 
-precision_at_k = _metric("precision")
-recall_at_k = _metric("recall")
-ndcg_at_k = _metric("ndcg")
-map_at_k = _metric("map")
-auc_at_k = _metric("auc")
+precision_at_k = _metric("precision", "precision_at_k")
+recall_at_k = _metric("recall", "recall_at_k")
+ndcg_at_k = _metric("ndcg", "ndcg_at_k")
+map_at_k = _metric("map", "map_at_k")
+mean_average_precision_at_k = _metric("map", "mean_average_precision_at_k")
+auc_at_k = _metric("auc", "auc_at_k")
+AUC_at_k = _metric("auc", "AUC_at_k")
 
 
-def _rating_errors(model, test_user_items):
-    test = check_interactions(test_user_items, "test_user_items").tocoo()
-    return model.predict(test.row, test.col) - test.data
+def _errors(model_or_true, test_or_pred):
+    """(y_true, y_pred) from either form: arrays, or a model and its test ratings."""
+    if hasattr(model_or_true, "predict") and sp.issparse(test_or_pred):
+        test = check_interactions(test_or_pred, "test_user_items").tocoo()
+        return test.data.astype(np.float64), model_or_true.predict(test.row, test.col)
+    return model_or_true, test_or_pred
 
 
-def rmse(model, test_user_items):
-    """Root mean squared error of ``model.predict`` on the stored test ratings."""
-    return float(np.sqrt(np.mean(_rating_errors(model, test_user_items) ** 2)))
+def rmse(y_true, y_pred, *, sample_weight=None):
+    """Root mean squared error: of arrays, as scikit-learn's ``root_mean_squared_error``, or of
+    a rating model's predictions on test ratings (``rmse(model, test_user_items)``).
+
+    Parameters
+    ----------
+    y_true : array-like, or a model with ``predict(userids, itemids)``
+    y_pred : array-like, or a sparse matrix of test ratings
+    sample_weight : array-like, optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmath.metrics import rmse
+    >>> rmse([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    1.1547005383792515
+    """
+    from sklearn.metrics import root_mean_squared_error
+
+    return float(root_mean_squared_error(*_errors(y_true, y_pred), sample_weight=sample_weight))
 
 
-def mae(model, test_user_items):
-    """Mean absolute error of ``model.predict`` on the stored test ratings."""
-    return float(np.mean(np.abs(_rating_errors(model, test_user_items))))
+def mae(y_true, y_pred, *, sample_weight=None):
+    """Mean absolute error: of arrays, as scikit-learn's ``mean_absolute_error``, or of a rating
+    model's predictions on test ratings (``mae(model, test_user_items)``).
+
+    Parameters
+    ----------
+    y_true : array-like, or a model with ``predict(userids, itemids)``
+    y_pred : array-like, or a sparse matrix of test ratings
+    sample_weight : array-like, optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmath.metrics import mae
+    >>> mae([1.0, 2.0, 3.0], [1.0, 2.0, 5.0])
+    0.6666666666666666
+    """
+    from sklearn.metrics import mean_absolute_error
+
+    return float(mean_absolute_error(*_errors(y_true, y_pred), sample_weight=sample_weight))

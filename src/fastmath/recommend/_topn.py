@@ -31,19 +31,20 @@ def _sift_down(hs, hi, pos, size):
 
 
 @jit_parallel
-def select_top_n(scores, candidates, excl_indptr, excl_indices, row_offset, ids_out, scores_out):
-    """Best ``N = ids_out.shape[1]`` candidates of each row, excluding listed items.
+def select_top_n(scores, candidates, excl_indptr, excl_indices, row_offset, always, lowest,
+                 ids_out, scores_out):
+    """Best ``N = ids_out.shape[1]`` candidates of each row; excluded items ranked last.
 
-    ``candidates`` lists the item ids allowed (all items when it has the full
-    range); ``excl_indptr/indices`` (CSR rows ``row_offset + r``) the ones to
-    skip. Missing slots (fewer candidates than N) get id -1 and score -inf.
-    NaN scores rank below every number.
+    ``candidates`` lists the item ids allowed; an item listed in the CSR row
+    ``row_offset + r`` of ``excl_indptr/indices``, or flagged in ``always``,
+    keeps its place among the candidates with the score ``lowest`` (as
+    implicit ranks filtered items), so N never runs out of real ids. NaN
+    scores rank below every number.
     """
     m = scores.shape[0]
     N = ids_out.shape[1]
-    n_items = scores.shape[1]
     for r in prange(m):
-        excluded = np.zeros(n_items, np.bool_)
+        excluded = always.copy()
         row = row_offset + r
         for k in range(excl_indptr[row], excl_indptr[row + 1]):
             excluded[excl_indices[k]] = True
@@ -52,9 +53,7 @@ def select_top_n(scores, candidates, excl_indptr, excl_indices, row_offset, ids_
         size = 0
         for c in range(candidates.shape[0]):
             item = candidates[c]
-            if excluded[item]:
-                continue
-            s = np.float64(scores[r, item])
+            s = lowest if excluded[item] else np.float64(scores[r, item])
             if s != s:
                 s = -np.inf
             if size < N:  # grow the heap; keep its root the worst
@@ -80,6 +79,3 @@ def select_top_n(scores, candidates, excl_indptr, excl_indices, row_offset, ids_
             hs[0] = hs[slot]
             hi[0] = hi[slot]
             _sift_down(hs, hi, 0, slot)
-        for slot in range(size, N):
-            ids_out[r, slot] = -1
-            scores_out[r, slot] = -np.inf

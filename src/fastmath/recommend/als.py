@@ -1,16 +1,19 @@
 """Alternating least squares for implicit (Hu et al.) and explicit (ALS-WR) feedback."""
 from __future__ import annotations
 
+import time
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
 from .._chunks import balanced_bounds
 from .._config.threads import kernel_threads, thread_limit, threads_for
-from .._validation import (check_choice, check_interactions, check_non_negative,
-                           check_positive_int)
+from .._validation import check_interactions
 from . import _als_kernels as K
-from ._base import FactorModel
+from ._base import FactorModel, csr_arrays, fit_start, check_dtype, check_callback
 
 
 class ALS(FactorModel):
@@ -28,29 +31,39 @@ class ALS(FactorModel):
     global mean, user and item biases and factors, each row solved exactly with
     the ridge penalty ``regularization * (number of ratings of the row)``.
 
+    The parameters and methods are those of
+    ``implicit.als.AlternatingLeastSquares`` (``fit``, ``recommend``,
+    ``similar_items``, ``similar_users``, ``recalculate_user``/``_item``,
+    ``partial_fit_users``/``_items``, ``save``/``load``); factors set before
+    ``fit`` (``model.item_factors = ...``) are its starting point, as in
+    implicit. ``get_params``, ``set_params`` and ``clone`` work as for any
+    scikit-learn estimator.
+
     Parameters
     ----------
-    factors : int
-    regularization : float
-    alpha : float
+    factors : int, default 64
+    regularization : float, default 0.01
+    alpha : float, default 1.0
         Confidence scale of the implicit model.
-    iterations : int
-    implicit : bool
-    solver : {'cg', 'cholesky'}
+    iterations : int, default 15
+        0 leaves the (random or preset) initial factors.
+    implicit : bool, default True
+    solver : {'cg', 'cholesky'}, default 'cg'
         Implicit model only; explicit rows are always solved exactly.
-    cg_steps : int
-    dtype : {numpy.float32, numpy.float64}
+    cg_steps : int, default 3
+    dtype : {numpy.float32, numpy.float64}, default numpy.float32
     random_state : int, RandomState or None
-    num_threads : int
-        0 uses every core.
-    show_progress : bool
-        A tqdm bar over the iterations.
+    num_threads : int, default 0
+        Threads for this model (0: fastmath's thread count; see
+        :func:`fastmath.set_num_threads`); implicit's name for it.
+    show_progress : bool, default True
+        A tqdm bar over the iterations (``fit(show_progress=...)`` overrides it).
 
     Attributes
     ----------
     user_factors, item_factors : ndarray
     user_bias, item_bias : ndarray (explicit model)
-    global_mean : float (explicit model)
+    global_mean : numpy.float64 (explicit model)
     item_popularity : ndarray
         Interactions per item in the training data (ranks cold users' items).
     loss_history_ : ndarray
@@ -70,6 +83,19 @@ class ALS(FactorModel):
     """
 
     _array_names = FactorModel._array_names + ("user_bias", "item_bias", "global_mean")
+    _parameter_constraints = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "regularization": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "iterations": [Interval(Integral, 0, None, closed="left")],
+        "implicit": ["boolean"],
+        "solver": [StrOptions({"cg", "cholesky"})],
+        "cg_steps": [Interval(Integral, 1, None, closed="left")],
+        "dtype": "no_validation",  # checked by check_dtype: float32 or float64
+        "random_state": ["random_state"],
+        "num_threads": [Interval(Integral, 0, None, closed="left")],
+        "show_progress": ["boolean"],
+    }
 
     def __init__(self, factors=64, regularization=0.01, alpha=1.0, iterations=15, implicit=True,
                  solver="cg", cg_steps=3, dtype=np.float32, random_state=None, num_threads=0,
@@ -87,60 +113,78 @@ class ALS(FactorModel):
         self.show_progress = show_progress
         self.user_factors = self.item_factors = None
         self.user_bias = self.item_bias = None
-        self.global_mean = 0.0
+        self.global_mean = np.float64(0.0)
 
     @property
     def _rating_model(self):
         return not self.implicit
 
-    def _params(self):
-        return {"factors": self.factors, "regularization": self.regularization,
-                "alpha": self.alpha, "iterations": self.iterations, "implicit": self.implicit,
-                "solver": self.solver, "cg_steps": self.cg_steps,
-                "dtype": np.dtype(self.dtype).name, "random_state": _json_seed(self.random_state),
-                "num_threads": self.num_threads, "show_progress": self.show_progress}
-
     def _check_params(self):
-        check_positive_int(self.factors, "factors")
-        check_positive_int(self.iterations, "iterations")
-        check_positive_int(self.cg_steps, "cg_steps")
-        check_non_negative(self.regularization, "regularization")
-        check_non_negative(self.alpha, "alpha")
-        check_choice(self.solver, ("cg", "cholesky"), "solver")
-        check_choice(np.dtype(self.dtype), (np.dtype(np.float32), np.dtype(np.float64)), "dtype")
+        self._validate_params()
+        check_dtype(self.dtype)
 
-    def fit(self, user_items):
+    def _check_restored_factors(self, users, items, path):
+        if users.shape[1] != self.factors or users.dtype != np.dtype(self.dtype):
+            raise ValueError(f"{path}: the factors are {users.shape[1]} of {users.dtype}, the "
+                             f"parameters say {self.factors} of {np.dtype(self.dtype)}")
+
+    def fit(self, user_items, show_progress=None, callback=None):
         """Learn the factors from a users x items sparse matrix (any scipy format).
+
+        Parameters
+        ----------
+        user_items : sparse matrix of shape (n_users, n_items)
+            Finite values; duplicate entries are summed, as SciPy views them.
+        show_progress : bool, optional
+            Overrides the ``show_progress`` parameter for this fit.
+        callback : callable, optional
+            Called as ``callback(iteration, elapsed_seconds, loss)`` after each
+            iteration (``loss`` is NaN while the CG solver has not computed it yet).
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            The values (times ``alpha``) overflow the dtype, or the factors
+            diverge (huge values or ``regularization``); the model is then
+            unchanged.
         """
         self._check_params()
+        check_callback(callback)
         Cui = check_interactions(user_items)
         dtype = np.dtype(self.dtype)
-        rng = check_random_state(self.random_state)
+        scale = float(np.abs(Cui.data).max()) * max(float(self.alpha), 1.0)
+        if not scale < np.finfo(dtype).max / (Cui.shape[0] + Cui.shape[1]):
+            raise ValueError(f"user_items values up to {float(np.abs(Cui.data).max()):.3g} "
+                             f"(times alpha={self.alpha}) overflow {dtype.name}: scale them down")
         n_users, n_items = Cui.shape
-        X = (rng.random_sample((n_users, self.factors)) * 0.01).astype(dtype)
-        Y = (rng.random_sample((n_items, self.factors)) * 0.01).astype(dtype)
+        X, Y = fit_start(self, n_users, n_items, dtype)
         Ciu = Cui.T.tocsr()
-        self.item_popularity = np.diff(Ciu.indptr).astype(np.float64)
         history = []
+        progress = self.show_progress if show_progress is None else bool(show_progress)
         with thread_limit(self.num_threads):
             if self.implicit:
-                fit = self._fit_implicit(Cui, Ciu, X, Y, history)
+                fit = self._fit_implicit(Cui, Ciu, X, Y, history, progress, callback)
             else:
-                fit = self._fit_explicit(Cui, Ciu, X, Y, history)
+                fit = self._fit_explicit(Cui, Ciu, X, Y, history, progress, callback)
+        if not all(np.all(np.isfinite(a)) for a in fit[:4] if a is not None):
+            raise ValueError("ALS diverged (the factors became NaN or infinite); the model was "
+                             "left unchanged. Lower the values or alpha, or the regularization.")
         self.user_factors, self.item_factors = fit[0], fit[1]
+        self.item_popularity = np.diff(Ciu.indptr).astype(np.float64)
         if not self.implicit:
-            self.user_bias, self.item_bias, self.global_mean = fit[2], fit[3], fit[4]
-        self.loss_history_ = np.asarray(history)
+            self.user_bias, self.item_bias, self.global_mean = fit[2], fit[3], np.float64(fit[4])
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self._fit_factors = (self.user_factors, self.item_factors)
         return self
 
-    def _fit_implicit(self, Cui, Ciu, X, Y, history):
+    def _fit_implicit(self, Cui, Ciu, X, Y, history, progress, callback):
         dtype = X.dtype
-        user_side = _csr_arrays(Cui, dtype, self.alpha)
-        item_side = _csr_arrays(Ciu, dtype, self.alpha)
+        user_side = csr_arrays(Cui, dtype, self.alpha)
+        item_side = csr_arrays(Ciu, dtype, self.alpha)
         reg = np.eye(self.factors, dtype=dtype) * dtype.type(self.regularization)
         use_cg = self.solver == "cg"
         total_conf = float(np.abs(user_side[2]).sum())
@@ -152,7 +196,8 @@ class ALS(FactorModel):
         user_loss = np.zeros(user_bounds.shape[0] - 1)
         item_loss = np.zeros(item_bounds.shape[0] - 1)
         terms = np.empty(n_items)
-        progress = tqdm(total=self.iterations, desc="ALS", disable=not self.show_progress)
+        bar = tqdm(total=self.iterations, desc="ALS", disable=not progress)
+        start = time.perf_counter()
         for it in range(self.iterations):
             with kernel_threads(work, "flops", blas="outside"):
                 K.implicit_half_step(X, Y, _gram(Y) + reg, *user_side, self.cg_steps, use_cg,
@@ -166,15 +211,18 @@ class ALS(FactorModel):
                     K.implicit_loss_terms(X, Y, XtX, *item_side, terms)
                     penalty = self.regularization * (_sq_norm(X) + _sq_norm(Y))
                     history.append((terms.sum() + penalty) / norm)
-            progress.update()
-        progress.close()
+            bar.update()
+            if callback is not None:
+                loss = history[it] if len(history) > it else np.nan
+                callback(it, time.perf_counter() - start, loss)
+        bar.close()
         return X, Y
 
-    def _fit_explicit(self, Cui, Ciu, X, Y, history):
+    def _fit_explicit(self, Cui, Ciu, X, Y, history, progress, callback):
         dtype = X.dtype
-        users = _csr_arrays(Cui, dtype, 1.0)
-        items = _csr_arrays(Ciu, dtype, 1.0)
-        mean = float(Cui.data.mean())
+        users = csr_arrays(Cui, dtype, 1.0)
+        items = csr_arrays(Ciu, dtype, 1.0)
+        mean = np.float64(Cui.data.astype(np.float64).mean())
         bu = np.zeros(Cui.shape[0], dtype)
         bi = np.zeros(Cui.shape[1], dtype)
         counts_u = np.diff(Cui.indptr)
@@ -182,44 +230,63 @@ class ALS(FactorModel):
         sse = np.empty(Cui.shape[0])
         reg = float(self.regularization)
         work = Cui.nnz * (self.factors + 1) ** 2
-        for _ in tqdm(range(self.iterations), desc="ALS", disable=not self.show_progress):
+        start = time.perf_counter()
+        for it in tqdm(range(self.iterations), desc="ALS", disable=not progress):
             with kernel_threads(work, "flops"):
                 K.explicit_half_step(X, bu, Y, bi, mean, *users, reg)
                 K.explicit_half_step(Y, bi, X, bu, mean, *items, reg)
                 K.explicit_squared_errors(X, bu, Y, bi, mean, *users, sse)
             penalty = reg * (np.dot(counts_u, _row_sq(X, bu)) + np.dot(counts_i, _row_sq(Y, bi)))
             history.append((sse.sum() + penalty) / Cui.nnz)
+            if callback is not None:
+                callback(it, time.perf_counter() - start, history[-1])
         return X, Y, bu, bi, mean
 
-    def _fold_in(self, rows):
-        dtype = self.item_factors.dtype
-        X = np.zeros((rows.shape[0], self.item_factors.shape[1]), dtype)
+    def _fold_in(self, rows, side):
+        """One exact half-step for these rows with the other side's factors fixed."""
+        other = self.item_factors if side == "user" else self.user_factors
+        other_bias = None if self.implicit else (self.item_bias if side == "user"
+                                                 else self.user_bias)
+        dtype = other.dtype
+        X = np.zeros((rows.shape[0], other.shape[1]), dtype)
         with thread_limit(self.num_threads):
             f = X.shape[1]
             work = (rows.nnz + rows.shape[0] * f) * f * f
             with kernel_threads(work, "flops", blas="outside"):
                 if self.implicit:
                     reg = np.eye(f, dtype=dtype) * dtype.type(self.regularization)
-                    YtY = _gram(self.item_factors) + reg
-                    arrays = _csr_arrays(rows, dtype, self.alpha)
+                    arrays = csr_arrays(rows, dtype, self.alpha)
                     bounds = _bounds(arrays[0], f, work)
-                    K.implicit_half_step(X, self.item_factors, YtY, *arrays, self.cg_steps,
+                    K.implicit_half_step(X, other, _gram(other) + reg, *arrays, self.cg_steps,
                                          False, bounds, np.zeros(bounds.shape[0] - 1))
                     return X, None
                 bias = np.zeros(rows.shape[0], dtype)
-                K.explicit_half_step(X, bias, self.item_factors, self.item_bias,
-                                     self.global_mean, *_csr_arrays(rows, dtype, 1.0),
-                                     float(self.regularization))
+                K.explicit_half_step(X, bias, other, other_bias, np.float64(self.global_mean),
+                                     *csr_arrays(rows, dtype, 1.0), float(self.regularization))
                 return X, bias
 
     def predict(self, userids, itemids):
-        """Predicted ratings (explicit model) or preference scores ``x_u . y_i`` (implicit)."""
+        """Predicted ratings (explicit model) or preference scores ``x_u . y_i`` (implicit).
+
+        Parameters
+        ----------
+        userids, itemids : array-like of int, same length
+
+        Returns
+        -------
+        ndarray of float64
+
+        Examples
+        --------
+        >>> from fastmath.datasets import make_explicit_ratings
+        >>> from fastmath.recommend import ALS
+        >>> ratings = make_explicit_ratings(60, 40, 800, random_state=0)
+        >>> model = ALS(factors=4, implicit=False, iterations=5, random_state=0,
+        ...             show_progress=False).fit(ratings)
+        >>> model.predict([0, 1], [2, 3]).shape
+        (2,)
+        """
         return self._pair_scores(userids, itemids)
-
-
-def _csr_arrays(matrix, dtype, scale):
-    """(indptr, indices, values * scale) as the kernels take them; indices keep their width."""
-    return matrix.indptr, matrix.indices, (matrix.data * scale).astype(dtype)
 
 
 def _bounds(indptr, factors, work):
@@ -237,8 +304,3 @@ def _sq_norm(F):
 
 def _row_sq(F, bias):
     return np.einsum("ij,ij->i", F, F, dtype=np.float64) + bias.astype(np.float64) ** 2
-
-
-def _json_seed(random_state):
-    """An integer seed survives save/load; a RandomState object is not stored."""
-    return int(random_state) if isinstance(random_state, (int, np.integer)) else None

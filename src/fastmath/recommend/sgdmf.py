@@ -1,16 +1,19 @@
 """Biased matrix factorization trained by parallel block SGD."""
 from __future__ import annotations
 
+import time
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
 
 from . import _als_kernels
 from .._config.threads import kernel_threads, thread_limit
-from .._validation import check_interactions, check_non_negative, check_positive_int
-from ._base import FactorModel
+from .._validation import check_interactions
+from ._base import FactorModel, check_callback, csr_arrays, fit_start
 from ._sgd_kernels import sgd_epoch
-from .als import _csr_arrays, _json_seed
 
 BLOCKS_PER_THREAD = 2  # grid side = threads * this: smaller cells balance the load
 
@@ -23,21 +26,25 @@ class SGDMF(FactorModel):
     grid run in parallel, so no two threads touch the same user or item (the
     block schedule of FPSGD). Factors are float32.
 
+    The recommender API is :class:`fastmath.recommend.ALS`'s (implicit's);
+    factors set before ``fit`` are its starting point.
+
     Parameters
     ----------
-    factors : int
-    epochs : int
-    learning_rate : float
-    regularization : float
-    biased : bool
+    factors : int, default 100
+    epochs : int, default 20
+        0 leaves the initial factors.
+    learning_rate : float, default 0.005
+    regularization : float, default 0.02
+    biased : bool, default True
         Learn the global mean and the biases (False: ``p_u . q_i`` only).
-    init_std : float
+    init_std : float, default 0.1
         Factors start from N(0, init_std^2), biases from 0.
     random_state : int, RandomState or None
         With the same seed and thread count, the same factors.
-    num_threads : int
-        0 uses every core.
-    show_progress : bool
+    num_threads : int, default 0
+        Threads for this model (0: fastmath's thread count).
+    show_progress : bool, default True
 
     Attributes
     ----------
@@ -59,6 +66,17 @@ class SGDMF(FactorModel):
 
     _array_names = FactorModel._array_names + ("user_bias", "item_bias", "global_mean")
     _rating_model = True
+    _parameter_constraints = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="left")],
+        "regularization": [Interval(Real, 0, None, closed="left")],
+        "biased": ["boolean"],
+        "init_std": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "num_threads": [Interval(Integral, 0, None, closed="left")],
+        "show_progress": ["boolean"],
+    }
 
     def __init__(self, factors=100, epochs=20, learning_rate=0.005, regularization=0.02,
                  biased=True, init_std=0.1, random_state=None, num_threads=0,
@@ -74,54 +92,72 @@ class SGDMF(FactorModel):
         self.show_progress = show_progress
         self.user_factors = self.item_factors = None
         self.user_bias = self.item_bias = None
-        self.global_mean = 0.0
+        self.global_mean = np.float64(0.0)
 
-    def _params(self):
-        return {"factors": self.factors, "epochs": self.epochs,
-                "learning_rate": self.learning_rate, "regularization": self.regularization,
-                "biased": self.biased, "init_std": self.init_std,
-                "random_state": _json_seed(self.random_state), "num_threads": self.num_threads,
-                "show_progress": self.show_progress}
+    def _check_params(self):
+        self._validate_params()
 
-    def fit(self, user_items):
+    def _check_restored_factors(self, users, items, path):
+        if users.shape[1] != self.factors or users.dtype != np.float32:
+            raise ValueError(f"{path}: the factors are {users.shape[1]} of {users.dtype}, the "
+                             f"parameters say {self.factors} of float32")
+
+    def fit(self, user_items, show_progress=None, callback=None):
         """Learn from a users x items sparse matrix of ratings (any scipy format).
+
+        Parameters
+        ----------
+        user_items : sparse matrix of shape (n_users, n_items)
+            Finite ratings; duplicate entries are summed, as SciPy views them.
+        show_progress : bool, optional
+            Overrides the ``show_progress`` parameter for this fit.
+        callback : callable, optional
+            Called as ``callback(epoch, elapsed_seconds, loss)`` after each epoch.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            SGD diverged (use a smaller ``learning_rate``); the model is then unchanged.
         """
-        check_positive_int(self.factors, "factors")
-        check_positive_int(self.epochs, "epochs")
-        check_non_negative(self.learning_rate, "learning_rate")
-        check_non_negative(self.regularization, "regularization")
-        check_non_negative(self.init_std, "init_std")
+        self._validate_params()
+        check_callback(callback)
         ratings_csr = check_interactions(user_items)
         R = ratings_csr.tocoo()
         n_users, n_items = R.shape
         rng = check_random_state(self.random_state)
         gen = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))  # fast float32 normals
-        P = gen.standard_normal((n_users, self.factors), dtype=np.float32)
-        Q = gen.standard_normal((n_items, self.factors), dtype=np.float32)
-        P *= np.float32(self.init_std)
-        Q *= np.float32(self.init_std)
+
+        def normal(_, shape, dtype):
+            return gen.standard_normal(shape, dtype=np.float32) * np.float32(self.init_std)
+
+        P, Q = fit_start(self, n_users, n_items, np.float32, init=normal)
         bu = np.zeros(n_users, np.float32)
         bi = np.zeros(n_items, np.float32)
-        mean = float(R.data.mean()) if self.biased else 0.0
+        mean = np.float64(R.data.astype(np.float64).mean()) if self.biased else np.float64(0.0)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         history = []
+        progress = self.show_progress if show_progress is None else bool(show_progress)
+        start = time.perf_counter()
         work = R.nnz * self.factors
         with thread_limit(self.num_threads), kernel_threads(work, "flops") as threads:
             n_blocks = threads * BLOCKS_PER_THREAD
             users, items, ratings, cell_ptr = _grid(R, n_blocks, rng)
             cell_sse = np.zeros(n_blocks * n_blocks)
-            for epoch in tqdm(range(self.epochs), desc="SGDMF", disable=not self.show_progress):
-                sgd_epoch(users, items, ratings, cell_ptr, n_blocks, P, Q, bu, bi, mean,
+            for epoch in tqdm(range(self.epochs), desc="SGDMF", disable=not progress):
+                sgd_epoch(users, items, ratings, cell_ptr, n_blocks, P, Q, bu, bi, float(mean),
                           float(self.learning_rate), float(self.regularization),
                           bool(self.biased), seed, epoch, True, cell_sse)
                 penalty = self.regularization * (_sq(P) + _sq(Q) + _sq(bu) + _sq(bi))
                 history.append((cell_sse.sum() + penalty) / R.nnz)
-        if not np.all(np.isfinite(history)):
-            raise ValueError("SGD diverged (non-finite loss); use a smaller learning_rate")
+                if callback is not None:
+                    callback(epoch, time.perf_counter() - start, history[-1])
+        if not (np.all(np.isfinite(history)) and np.all(np.isfinite(P)) and np.all(np.isfinite(Q))):
+            raise ValueError("SGD diverged (non-finite loss or factors); the model was left "
+                             "unchanged. Use a smaller learning_rate.")
         counts_u = np.diff(ratings_csr.indptr)
         counts_i = np.bincount(R.col, minlength=n_items)
         P[counts_u == 0] = 0.0  # users/items never seen keep no random signal
@@ -129,21 +165,43 @@ class SGDMF(FactorModel):
         self.user_factors, self.item_factors = P, Q
         self.user_bias, self.item_bias, self.global_mean = bu, bi, mean
         self.item_popularity = counts_i.astype(np.float64)
-        self.loss_history_ = np.asarray(history)
+        self.loss_history_ = np.asarray(history, dtype=np.float64)
+        self._fit_factors = (self.user_factors, self.item_factors)
         return self
 
-    def _fold_in(self, rows):
-        """Ridge solve of the users' factors and biases (the SGD objective, items fixed)."""
-        X = np.zeros((rows.shape[0], self.item_factors.shape[1]), np.float32)
+    def _fold_in(self, rows, side):
+        """Ridge solve of these rows' factors and biases (the SGD objective, the other side fixed)."""
+        other = self.item_factors if side == "user" else self.user_factors
+        other_bias = self.item_bias if side == "user" else self.user_bias
+        X = np.zeros((rows.shape[0], other.shape[1]), np.float32)
         bias = np.zeros(rows.shape[0], np.float32)
         with thread_limit(self.num_threads), kernel_threads(rows.nnz * self.factors ** 2, "flops"):
-            _als_kernels.explicit_half_step(X, bias, self.item_factors, self.item_bias,
-                                            self.global_mean, *_csr_arrays(rows, np.float32, 1.0),
+            _als_kernels.explicit_half_step(X, bias, other, other_bias,
+                                            np.float64(self.global_mean),
+                                            *csr_arrays(rows, np.float32, 1.0),
                                             float(self.regularization))
         return X, bias
 
     def predict(self, userids, itemids):
-        """Predicted ratings ``mean + b_u + b_i + p_u . q_i``."""
+        """Predicted ratings ``mean + b_u + b_i + p_u . q_i``.
+
+        Parameters
+        ----------
+        userids, itemids : array-like of int, same length
+
+        Returns
+        -------
+        ndarray of float64
+
+        Examples
+        --------
+        >>> from fastmath.datasets import make_explicit_ratings
+        >>> from fastmath.recommend import SGDMF
+        >>> ratings = make_explicit_ratings(60, 40, 800, random_state=0)
+        >>> model = SGDMF(factors=4, epochs=3, random_state=0, show_progress=False).fit(ratings)
+        >>> model.predict([0, 1], [2, 3]).shape
+        (2,)
+        """
         return self._pair_scores(userids, itemids)
 
 

@@ -146,7 +146,7 @@ def robust_zscore(a, axis=0):
     --------
     >>> from fastmath.stats import robust_zscore
     >>> robust_zscore([1.0, 2.0, 3.0, 100.0]).round(2)
-    array([-1.01, -0.34,  0.34, 65.75])
+    array([-1.01, -0.34,  0.34, 65.76])
     """
     shape = np.shape(a)
     x, axis_ = _prepare(a, "a", axis, "propagate")

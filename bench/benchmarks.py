@@ -34,7 +34,10 @@ class _KernelBenchmark:
         self.call()  # compile, or load from the cache, outside the timing
 
     def teardown(self, dtype):
-        self._threads.__exit__(None, None, None)
+        # asv calls teardown even when setup skipped the dtype.
+        threads = self.__dict__.pop("_threads", None)
+        if threads is not None:
+            threads.__exit__(None, None, None)
 
     def time_call(self, dtype):
         self.call()

@@ -113,3 +113,37 @@ def test_float32_input_agrees_with_float64(rng, Detector):
     b = Detector(random_state=0).fit(X.astype(np.float32).astype(np.float64))
     assert_allclose(a.score_samples(X), b.score_samples(X), rtol=1e-5)  # float32 medians
     assert_array_equal(a.predict(X), b.predict(X))
+
+
+@pytest.mark.parametrize("Detector", DETECTORS)
+def test_a_failed_update_leaves_the_model_unchanged(rng, Detector):
+    X, _ = _planted(rng, n=200)
+    det = Detector(random_state=0).fit(X)
+    before = (det.offset_, det.score_samples(X), det.n_features_in_)
+    bad_updates = [X[:10, :2], np.full((3, X.shape[1]), np.nan)]
+    if Detector is not RobustZScoreDetector:  # medians of huge values do not overflow
+        bad_updates.append(X[:10] * 1e200)
+    for bad in bad_updates:
+        with pytest.raises(ValueError):
+            det.partial_fit(bad)
+        assert det.offset_ == before[0] and det.n_features_in_ == before[2]
+        np.testing.assert_array_equal(det.score_samples(X), before[1])
+    refit = Detector(random_state=0).fit(X)
+    with pytest.raises(ValueError):
+        refit.fit(X[:1])
+    np.testing.assert_array_equal(refit.score_samples(X), before[1])
+    # and the stream continues as if the bad updates never came
+    np.testing.assert_array_equal(det.partial_fit(X[:50]).score_samples(X),
+                                  Detector(random_state=0).fit(X).partial_fit(X[:50])
+                                  .score_samples(X))
+
+
+@pytest.mark.parametrize("bad", [dict(contamination=np.nan), dict(contamination="auto"),
+                                 dict(max_samples=np.nan), dict(random_state="seed")])
+def test_hostile_parameters_are_refused_by_name(rng, bad):
+    X, _ = _planted(rng, n=100)
+    for Detector in DETECTORS:
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Detector(**bad).fit(X)
+    with pytest.raises(ValueError, match="shrinkage"):
+        MahalanobisDetector(shrinkage=np.nan).fit(X)

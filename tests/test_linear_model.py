@@ -332,8 +332,9 @@ def test_bad_data(rng):
         SGDClassifier().fit(X, y[:-1])
     with pytest.raises(ValueError):
         SGDClassifier().fit(X[:0], y[:0])
+    # negative weights are allowed, as in scikit-learn; NaN is not
     with pytest.raises(ValueError, match="sample_weight"):
-        SGDClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+        SGDClassifier().fit(X, y, sample_weight=np.full(len(y), np.nan))
     model = SGDClassifier().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X[:, :3])

@@ -1,12 +1,15 @@
 """scikit-learn's outlier-detector API over a streaming model of the normal data."""
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._estimator_state import unchanged_on_error
 
 
 class Reservoir:
@@ -46,10 +49,14 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     taken over a reservoir sample of at most ``max_samples`` rows.
     """
 
+    _parameter_constraints: dict = {
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "max_samples": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def _check_params(self):
-        check_scalar(self.contamination, "contamination", numbers.Real, min_val=0.0,
-                     max_val=0.5, include_boundaries="right")
-        check_scalar(self.max_samples, "max_samples", numbers.Integral, min_val=2)
+        self._validate_params()
 
     def _validate(self, X, reset):
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=reset,
@@ -57,22 +64,36 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Learn the normal data from ``X`` (n_samples, n_features); NaN raises ``ValueError``."""
-        self._check_params()
-        X = self._validate(X, reset=True)
-        self._reservoir = Reservoir(self.max_samples, self.random_state)
-        self._reset()
-        return self._absorb(X)
+        with unchanged_on_error(self):
+            self._check_params()
+            X = self._validate(X, reset=True)
+            self._reservoir = Reservoir(self.max_samples, self.random_state)
+            self._reset()
+            return self._absorb(X)
 
     def partial_fit(self, X, y=None):
-        """Update the model with more rows of the stream (the first call acts as ``fit``)."""
+        """Update the model with more rows of the stream (the first call acts as ``fit``).
+
+        An update that raises (bad rows, a covariance that became singular)
+        leaves the model as it was.
+        """
         if not hasattr(self, "offset_"):
             return self.fit(X)
-        X = self._validate(X, reset=False)
-        return self._absorb(X)
+        with unchanged_on_error(self, deep=True):
+            X = self._validate(X, reset=False)
+            return self._absorb(X)
 
     def _absorb(self, X):
         self._reservoir.add(X)  # first: robust statistics are taken over the reservoir
-        self._learn(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._learn(X)
+        overflowed = [name for name, value in vars(self).items()
+                      if name.endswith("_") and isinstance(value, np.ndarray)
+                      and value.dtype.kind == "f" and not np.all(np.isfinite(value))]
+        if overflowed:
+            raise ValueError(f"the statistics of X overflowed ({', '.join(overflowed)} not "
+                             f"finite): its values are too large; scale X, e.g. with "
+                             f"sklearn.preprocessing.StandardScaler")
         self.offset_ = float(np.quantile(self.score_samples(self._reservoir.rows),
                                          self.contamination))
         return self

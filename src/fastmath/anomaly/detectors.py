@@ -1,10 +1,11 @@
 """Statistical outlier detectors: z-score, robust z-score, Mahalanobis distance."""
 from __future__ import annotations
 
-import numbers
+from numbers import Real
 
 import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..stats import RunningMoments, mahalanobis
 from ..stats.scaling import NORMAL_MAD_SCALE
@@ -120,13 +121,10 @@ class MahalanobisDetector(BaseDetector):
         self.max_samples = max_samples
         self.random_state = random_state
 
-    def _check_params(self):
-        super()._check_params()
-        if self.shrinkage is not None and self.shrinkage != "auto":
-            if isinstance(self.shrinkage, bool) or not isinstance(self.shrinkage, numbers.Real) \
-                    or not 0.0 <= self.shrinkage <= 1.0:
-                raise ValueError(f"shrinkage must be None, 'auto' or a number in [0, 1]; got "
-                                 f"{self.shrinkage!r}")
+    _parameter_constraints: dict = {
+        **BaseDetector._parameter_constraints,
+        "shrinkage": [None, StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
+    }
 
     def _reset(self):
         self.moments_ = RunningMoments(ddof=1)

@@ -2,19 +2,21 @@
 preparation and the call into the compiled fit."""
 from __future__ import annotations
 
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state, check_scalar
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
     threads_for
-from .._validation import as_csr, check_choice, check_sparse_structure
+from .._estimator_state import unchanged_on_error
+from .._validation import as_csr, check_sparse_structure
 from . import _kernels as K
 
 MAX_INT = np.iinfo(np.int32).max
@@ -37,45 +39,63 @@ REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_e
 PENALTIES = {None: K.PENALTY_NONE, "l2": K.PENALTY_L2, "l1": K.PENALTY_L1,
              "elasticnet": K.PENALTY_ELASTICNET}
 LEARNING_RATES = {"constant": K.LR_CONSTANT, "optimal": K.LR_OPTIMAL,
-                  "invscaling": K.LR_INVSCALING, "adaptive": K.LR_ADAPTIVE}
+                  "invscaling": K.LR_INVSCALING, "adaptive": K.LR_ADAPTIVE,
+                  "pa1": K.LR_PA1, "pa2": K.LR_PA2}
+
+
+_SCHEDULES = StrOptions(set(LEARNING_RATES))
 
 
 class BaseSGD(BaseEstimator):
     """Parameters, validation and the compiled fit shared by the SGD estimators."""
 
     _losses: tuple = ()
+    # scikit-learn's constraints for SGDClassifier/SGDRegressor (checked by _validate_params)
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "verbose": ["verbose"],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "learning_rate": [_SCHEDULES],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
+    }
 
     # --- parameters -------------------------------------------------------
-    def _check_params(self) -> None:
-        check_choice(self.loss, self._losses, "loss")
-        check_choice(self.penalty, tuple(PENALTIES), "penalty")
-        check_choice(self.learning_rate, tuple(LEARNING_RATES), "learning_rate")
-        check_scalar(self.alpha, "alpha", numbers.Real, min_val=0.0)
-        check_scalar(self.l1_ratio, "l1_ratio", numbers.Real, min_val=0.0, max_val=1.0)
-        check_scalar(self.epsilon, "epsilon", numbers.Real, min_val=0.0)
-        check_scalar(self.eta0, "eta0", numbers.Real, min_val=0.0)
-        check_scalar(self.power_t, "power_t", numbers.Real)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, min_val=1)
-        if self.tol is not None:
-            check_scalar(self.tol, "tol", numbers.Real)
-        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, min_val=1)
-        check_scalar(self.validation_fraction, "validation_fraction", numbers.Real,
-                     min_val=0.0, max_val=1.0, include_boundaries="neither")
-        if not isinstance(self.average, (bool, np.bool_)):
-            check_scalar(self.average, "average", numbers.Integral, min_val=0)
-        if self.learning_rate != "optimal" and self.eta0 <= 0.0:
-            raise ValueError(f"eta0 must be > 0 with learning_rate={self.learning_rate!r}, "
-                             f"got {self.eta0}")
+    def _check_params(self, partial: bool = False) -> None:
+        """scikit-learn's parameter constraints, then the rules that join two parameters."""
+        self._validate_params()
+        if self.loss not in self._losses:  # subclasses list their losses in _losses
+            raise ValueError(f"loss must be one of {list(self._losses)}, got {self.loss!r}")
+        if partial and self.early_stopping:
+            raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError("alpha must be > 0 with learning_rate='optimal' "
                              "(the schedule is 1 / (alpha * (t0 + t)))")
+        if self.learning_rate in ("pa1", "pa2") and self.loss != self._pa_loss:
+            raise ValueError(f"Learning rate {self.learning_rate!r} only works with loss "
+                             f"{self._pa_loss!r}.")
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
 
     def _settings(self, dtype, sparse: bool, max_iter: int, early_stopping: bool) -> K.SGDSettings:
         code, param = LOSS_CODES[self.loss]
         return K.SGDSettings(
             loss=code, loss_param=float(self.epsilon if param is None else param),
             penalty=PENALTIES[self.penalty], alpha=float(self.alpha),
-            l1_ratio=float(self.l1_ratio), learning_rate=LEARNING_RATES[self.learning_rate],
+            l1_ratio=0.0 if self.l1_ratio is None else float(self.l1_ratio),
+            learning_rate=LEARNING_RATES[self.learning_rate],
             eta0=float(self.eta0), power_t=float(self.power_t),
             fit_intercept=bool(self.fit_intercept),
             intercept_decay=SPARSE_INTERCEPT_DECAY if sparse else 1.0,
@@ -87,16 +107,28 @@ class BaseSGD(BaseEstimator):
         )
 
     def _start_fit(self, coef_init, intercept_init):
-        """Check the parameters and forget the previous fit (``warm_start`` keeps its weights)."""
+        """Check the parameters; ``warm_start`` starts from the previous weights."""
         self._check_params()
         if self.warm_start and hasattr(self, "coef_"):
             coef_init = self.coef_ if coef_init is None else coef_init
             intercept_init = self.intercept_ if intercept_init is None else intercept_init
-        for attr in ("coef_", "_standard_coef"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        self.t_ = 1.0
         return coef_init, intercept_init
+
+    def _initial_state(self, k, d, dtype, coef_init, intercept_init, reset):
+        """Fresh copies of the weights the kernel updates, shape (k, d) and (k,)."""
+        if not reset:
+            coef = np.array(self._standard_coef, dtype=dtype, ndmin=2, order="C")
+            intercept = np.array(self._standard_intercept, dtype=np.float64).reshape(k)
+            avg_coef = np.array(self._average_coef, dtype=dtype, ndmin=2, order="C")
+            avg_intercept = np.array(self._average_intercept, dtype=np.float64).reshape(k)
+            return coef, intercept, avg_coef, avg_intercept
+        coef = np.zeros((k, d), dtype=dtype)
+        intercept = np.zeros(k, dtype=np.float64)
+        if coef_init is not None:
+            coef[:] = _init_array(coef_init, "coef_init", (k, d), dtype)
+        if intercept_init is not None:
+            intercept[:] = _init_array(intercept_init, "intercept_init", (k,), np.float64)
+        return coef, intercept, coef.copy(), intercept.copy()
 
     # --- data ---------------------------------------------------------------
     def _validate_X_y(self, X, y, reset: bool):
@@ -114,18 +146,16 @@ class BaseSGD(BaseEstimator):
                              reset=False)
 
     @staticmethod
-    def _sample_weight(sample_weight, n: int) -> np.ndarray:
-        if sample_weight is None:
-            return np.ones(n)
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        if sw.ndim == 0:
-            return np.full(n, float(sw))
-        if sw.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},), got {sw.shape}")
-        if not np.all(np.isfinite(sw)) or np.any(sw < 0):
-            raise ValueError("sample_weight must be finite and non-negative")
-        if n and not np.any(sw > 0):
-            raise ValueError("sample_weight must have at least one positive entry; all are zero")
+    def _sample_weight(sample_weight, X) -> np.ndarray:
+        """scikit-learn's rules: a scalar or one finite weight per row, not all zero."""
+        if sample_weight is not None and np.asarray(sample_weight).dtype.kind == "c":
+            raise TypeError("sample_weight must be real, got complex values")
+        try:
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(f"sample_weight: {exc}") from exc
+        if X.shape[0] and not np.any(sw != 0):
+            raise ValueError("sample_weight must contain at least one non-zero number")
         return np.ascontiguousarray(sw)
 
     @staticmethod
@@ -167,8 +197,15 @@ class BaseSGD(BaseEstimator):
 
     # --- the compiled fit -------------------------------------------------------
     def _run(self, X, y_codes, sw, positives, coef, intercept, avg_coef, avg_intercept,
-             weights_pos, weights_neg, max_iter, early_stopping, random_state, n_threads):
-        """Fit every sub-problem in place; returns (n_iter, t_end) or raises on divergence."""
+             weights_pos, weights_neg, partial):
+        """Fit every sub-problem in place (one epoch if ``partial``); returns the epochs run.
+
+        Raises on divergence; warns as scikit-learn does when ``fit`` used every epoch.
+        """
+        max_iter = 1 if partial else self.max_iter
+        early_stopping = self.early_stopping and not partial
+        random_state = check_random_state(self.random_state)
+        n_threads = self._threads()
         Xd, indptr, indices, data, sparse = self._kernel_rows(X)
         train, val = self._split(y_codes, X.shape[0], early_stopping, random_state)
         seeds = random_state.randint(MAX_INT, size=len(positives)).astype(np.uint64)
@@ -205,7 +242,7 @@ class BaseSGD(BaseEstimator):
                 f"(eta0, or a larger alpha with learning_rate='optimal'), or scale the features "
                 f"(e.g. sklearn.preprocessing.StandardScaler).")
         n = int(n_iter.max())
-        if self.tol is not None and n == max_iter and max_iter > 1:
+        if not partial and self.tol is not None and n == max_iter:
             warnings.warn("Maximum number of iteration reached before convergence. Consider "
                           "increasing max_iter to improve the fit.", ConvergenceWarning,
                           stacklevel=3)
@@ -229,7 +266,55 @@ class BaseSGD(BaseEstimator):
         self.coef_ = avg_coef if use_average else coef
         self.intercept_ = (avg_intercept if use_average else intercept).astype(coef.dtype)
 
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix (pays off when most weights are zero).
+
+        Predictions work either way; :meth:`densify` converts back.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "coef_")
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (the form a fit produces).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "coef_")
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+            if not is_classifier(self):
+                self.coef_ = self.coef_.ravel()
+        return self
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _init_array(value, name, shape, dtype):
+    """``coef_init`` / ``intercept_init`` as scikit-learn accepts them, in ``shape``.
+
+    One problem (``shape[0] == 1``) takes any array of its size, as scikit-learn
+    ravels it; several take exactly ``shape``.
+    """
+    if sp.issparse(value):
+        value = value.toarray()
+    value = np.asarray(value)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    if shape[0] == 1 and value.size == int(np.prod(shape)) and value.ndim <= len(shape):
+        if len(shape) == 1 or value.ndim <= 1 or 1 in value.shape:
+            value = value.reshape(shape)
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} must be finite")
+    return value.astype(dtype)

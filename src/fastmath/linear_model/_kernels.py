@@ -25,6 +25,7 @@ SQUARED_ERROR, HUBER, EPSILON_INSENSITIVE, SQUARED_EPSILON_INSENSITIVE = 4, 5, 6
 # Penalty codes and learning-rate schedules.
 PENALTY_NONE, PENALTY_L2, PENALTY_L1, PENALTY_ELASTICNET = 0, 1, 2, 3
 LR_CONSTANT, LR_OPTIMAL, LR_INVSCALING, LR_ADAPTIVE = 0, 1, 2, 3
+LR_PA1, LR_PA2 = 4, 5  # passive-aggressive steps (Crammer et al. 2006), eta0 is their C
 # Status of a fit.
 OK, DIVERGED = 0, 1
 
@@ -340,6 +341,19 @@ BEST_OBJECTIVE, BEST_SCORE, NO_IMPROVEMENT, N_STATE = 11, 12, 13, 14
 
 
 @jit
+def _row_sqnorm(X, indptr, data, sparse, i):
+    sq = 0.0
+    if sparse:
+        for k in range(indptr[i], indptr[i + 1]):
+            sq += np.float64(data[k]) * np.float64(data[k])
+    else:
+        row = X[i]
+        for j in range(row.shape[0]):
+            sq += np.float64(row[j]) * np.float64(row[j])
+    return sq
+
+
+@jit
 def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, q, st, s,
                 l1_ratio, optimal_init, track, weight_pos, weight_neg):
     """One SGD step per row of ``rows``, in order (scikit-learn's ``_plain_sgd`` body)."""
@@ -359,18 +373,34 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
         elif s.learning_rate == LR_INVSCALING:
             eta = s.eta0 / t ** s.power_t
         yi = _target(y, i, positive)
+        passive_aggressive = s.learning_rate >= LR_PA1
         if track:
             objective += loss_value(s.loss, s.loss_param, yi, p)
-            if s.penalty != PENALTY_NONE:
+            if s.penalty != PENALTY_NONE and not passive_aggressive:
                 objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * sq_raw
                                       + l1_ratio * wscale * l1_raw)
-        dloss = loss_gradient(s.loss, s.loss_param, yi, p)
-        if dloss < -MAX_DLOSS:  # comparisons, not min/max: NaN must propagate
-            dloss = -MAX_DLOSS
-        elif dloss > MAX_DLOSS:
-            dloss = MAX_DLOSS
         class_weight = weight_pos if yi > 0.0 else weight_neg
-        update = -eta * dloss * class_weight * sw[i]
+        if passive_aggressive:
+            # the smallest step that zeroes the loss, capped (PA-I) or damped (PA-II) by C
+            sq = _row_sqnorm(X, indptr, data, sparse, i)
+            if s.learning_rate == LR_PA1:
+                if sq == 0.0:
+                    continue  # as scikit-learn: the sample is skipped, t does not advance
+                update = min(s.eta0, loss_value(s.loss, s.loss_param, yi, p) / sq)
+            else:
+                update = loss_value(s.loss, s.loss_param, yi, p) / (sq + 0.5 / s.eta0)
+            if s.classifier:
+                update *= yi
+            elif yi - p < 0.0:
+                update = -update
+            update *= class_weight * sw[i]
+        else:
+            dloss = loss_gradient(s.loss, s.loss_param, yi, p)
+            if dloss < -MAX_DLOSS:  # comparisons, not min/max: NaN must propagate
+                dloss = -MAX_DLOSS
+            elif dloss > MAX_DLOSS:
+                dloss = MAX_DLOSS
+            update = -eta * dloss * class_weight * sw[i]
         if s.penalty == PENALTY_L2 or s.penalty == PENALTY_ELASTICNET:
             wscale *= max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
             if wscale < s.wscale_floor:  # fold the scale into w

@@ -1,14 +1,18 @@
 """SGDClassifier: linear classifiers trained by SGD, a drop-in for scikit-learn's."""
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._estimator_state import unchanged_on_error
 from ._base import LOSS_CODES, BaseSGD
 from .prediction import linear_decision
 
@@ -28,8 +32,9 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
     penalty : {'l2', 'l1', 'elasticnet', None}
     alpha : float
         Regularization strength (also sets the 'optimal' learning rate).
-    l1_ratio : float in [0, 1]
-        Elastic-net mixing: 0 is pure L2, 1 pure L1.
+    l1_ratio : float in [0, 1] or None
+        Elastic-net mixing: 0 is pure L2, 1 pure L1. ``None`` only when
+        ``penalty`` is not 'elasticnet'.
     fit_intercept : bool
     max_iter : int
         Maximum number of epochs.
@@ -47,9 +52,12 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         Threads for the one-vs-rest problems; ``None`` uses fastmath's thread
         count (:func:`fastmath.set_num_threads`), -1 all cores.
     random_state : int, RandomState or None
-    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive'}
+    learning_rate : {'optimal', 'constant', 'invscaling', 'adaptive', 'pa1', 'pa2'}
         ``eta = 1 / (alpha (t0 + t))``, ``eta0``, ``eta0 / t**power_t`` and
-        ``eta0`` divided by 5 whenever the fit stalls.
+        ``eta0`` divided by 5 whenever the fit stalls; 'pa1' and 'pa2' are the
+        passive-aggressive steps ``min(eta0, loss / |x|^2)`` and
+        ``loss / (|x|^2 + 1 / (2 eta0))`` (hinge loss only; for the regressor,
+        epsilon_insensitive only).
     eta0, power_t : float
     early_stopping : bool
         Hold out ``validation_fraction`` of the rows (stratified) and stop on
@@ -86,8 +94,6 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
     True
     """
 
-    _losses = tuple(LOSS_CODES)
-
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
                  epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
@@ -115,45 +121,82 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         self.warm_start = warm_start
         self.average = average
 
+    _losses = tuple(LOSS_CODES)
+    _pa_loss = "hinge"
+    _parameter_constraints: dict = {
+        **BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(LOSS_CODES))],
+        "n_jobs": [Integral, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
     # --- fitting ----------------------------------------------------------------
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over ``max_iter`` epochs at most.
+
+        A fit that raises (bad input, divergence) leaves a fitted model as it was.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         coef_init : ndarray of shape (n_classes, n_features), optional
+            ``(n_features,)`` for two classes.
         intercept_init : ndarray of shape (n_classes,), optional
-        sample_weight : array-like of shape (n_samples,), optional
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Negative weights are allowed, as in scikit-learn; NaN and Inf are not.
 
         Returns
         -------
         self
         """
-        coef_init, intercept_init = self._start_fit(coef_init, intercept_init)
-        return self._fit(X, y, None, sample_weight, coef_init, intercept_init, self.max_iter,
-                         self.early_stopping, reset=True)
+        with unchanged_on_error(self):
+            coef_init, intercept_init = self._start_fit(coef_init, intercept_init)
+            self.t_ = 1.0
+            return self._fit(X, y, None, sample_weight, coef_init, intercept_init,
+                             partial=False, reset=True)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X``, continuing from the current model.
 
-        ``classes`` (all the classes that will ever appear) is required on the
-        first call. Early stopping and ``tol`` do not apply.
-        """
-        self._check_params()
-        first = not hasattr(self, "coef_")
-        if first:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self.t_ = 1.0
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes={classes!r} is not the same as on the first call to "
-                             f"partial_fit: {self.classes_!r}")
-        return self._fit(X, y, classes, sample_weight, None, None, 1, False, reset=first)
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), optional
+            Every class that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,) or float, optional
 
-    def _fit(self, X, y, classes, sample_weight, coef_init, intercept_init, max_iter,
-             early_stopping, reset):
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        ``tol`` does not apply; ``early_stopping`` and ``class_weight='balanced'``
+        are refused, as in scikit-learn (compute the weights with
+        :func:`sklearn.utils.compute_class_weight` and pass a dict).
+        """
+        with unchanged_on_error(self):
+            first = not hasattr(self, "coef_")
+            self._check_params(partial=first)
+            if first:
+                if self.class_weight == "balanced":
+                    raise ValueError(
+                        "class_weight 'balanced' is not supported for partial_fit: compute "
+                        "the weights with sklearn.utils.compute_class_weight('balanced', "
+                        "classes=classes, y=y) on a large enough sample of y and pass them "
+                        "as a dict")
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit")
+                self.t_ = 1.0
+            elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(f"classes={classes!r} is not the same as on the first call "
+                                 f"to partial_fit: {self.classes_!r}")
+            return self._fit(X, y, classes, sample_weight, None, None, partial=True,
+                             reset=first)
+
+    def _fit(self, X, y, classes, sample_weight, coef_init, intercept_init, partial, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         check_classification_targets(y)
         if reset:
@@ -166,20 +209,18 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         if n_classes < 2:
             raise ValueError(f"The number of classes has to be greater than one; got "
                              f"{n_classes} class")
-        n, d = X.shape
-        sw = self._sample_weight(sample_weight, n)
+        sw = self._sample_weight(sample_weight, X)
         cw = self._class_weights(y)
         k = 1 if n_classes == 2 else n_classes
         coef, intercept, avg_coef, avg_intercept = self._initial_state(
-            k, d, X.dtype, coef_init, intercept_init, reset)
+            k, X.shape[1], X.dtype, coef_init, intercept_init, reset)
         if n_classes == 2:
             positives, w_pos, w_neg = [1], [cw[1]], [cw[0]]
         else:
             positives, w_pos, w_neg = list(range(k)), list(cw), [1.0] * k
         n_iter = self._run(X, codes.astype(np.float64), sw, positives, coef, intercept,
-                           avg_coef, avg_intercept, w_pos, w_neg, max_iter, early_stopping,
-                           check_random_state(self.random_state), self._threads())
-        self._store(coef, intercept, avg_coef, avg_intercept, n_iter, n)
+                           avg_coef, avg_intercept, w_pos, w_neg, partial)
+        self._store(coef, intercept, avg_coef, avg_intercept, n_iter, X.shape[0])
         return self
 
     def _class_weights(self, y) -> np.ndarray:
@@ -190,33 +231,7 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
             if unknown:
                 raise ValueError(f"class_weight has labels {sorted(unknown)!r} that are not "
                                  f"classes: {self.classes_!r}")
-        elif self.class_weight != "balanced":
-            raise ValueError(f"class_weight must be a dict, 'balanced' or None; got "
-                             f"{self.class_weight!r}")
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-
-    def _initial_state(self, k, d, dtype, coef_init, intercept_init, reset):
-        """Fresh copies of the state the kernel updates (the model changes only on success)."""
-        if not reset:
-            coef = np.array(self._standard_coef, dtype=dtype, order="C")
-            intercept = np.array(self._standard_intercept, dtype=np.float64)
-            avg_coef = np.array(self._average_coef, dtype=dtype, order="C")
-            avg_intercept = np.array(self._average_intercept, dtype=np.float64)
-            return coef, intercept, avg_coef, avg_intercept
-        coef = np.zeros((k, d), dtype=dtype)
-        intercept = np.zeros(k, dtype=np.float64)
-        if coef_init is not None:
-            coef_init = np.asarray(coef_init, dtype=dtype)
-            if coef_init.reshape(-1).shape != (k * d,):
-                raise ValueError(f"coef_init must have shape ({k}, {d}), got {coef_init.shape}")
-            coef[:] = coef_init.reshape(k, d)
-        if intercept_init is not None:
-            intercept_init = np.asarray(intercept_init, dtype=np.float64).reshape(-1)
-            if intercept_init.shape != (k,):
-                raise ValueError(f"intercept_init must have shape ({k},), got "
-                                 f"{intercept_init.shape}")
-            intercept[:] = intercept_init
-        return coef, intercept, coef.copy(), intercept.copy()
 
     # --- prediction ---------------------------------------------------------------
     def decision_function(self, X):

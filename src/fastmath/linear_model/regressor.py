@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 
+from .._estimator_state import unchanged_on_error
 from ._base import REGRESSION_LOSSES, BaseSGD
 from .prediction import linear_decision
 
@@ -49,6 +50,11 @@ n_iter_no_change, warm_start, average
     """
 
     _losses = REGRESSION_LOSSES
+    _pa_loss = "epsilon_insensitive"
+    _parameter_constraints: dict = {
+        **BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+    }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
@@ -78,56 +84,56 @@ n_iter_no_change, warm_start, average
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by SGD over ``max_iter`` epochs at most.
 
+        A fit that raises (bad input, divergence) leaves a fitted model as it was.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         coef_init : ndarray of shape (n_features,), optional
         intercept_init : ndarray of shape (1,), optional
-        sample_weight : array-like of shape (n_samples,), optional
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Negative weights are allowed, as in scikit-learn; NaN and Inf are not.
 
         Returns
         -------
         self
         """
-        coef_init, intercept_init = self._start_fit(coef_init, intercept_init)
-        return self._fit(X, y, sample_weight, coef_init, intercept_init, self.max_iter,
-                         self.early_stopping, reset=True)
+        with unchanged_on_error(self):
+            coef_init, intercept_init = self._start_fit(coef_init, intercept_init)
+            self.t_ = 1.0
+            return self._fit(X, y, sample_weight, coef_init, intercept_init, partial=False,
+                             reset=True)
 
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over ``X``, continuing from the current model."""
-        self._check_params()
-        first = not hasattr(self, "coef_")
-        if first:
-            self.t_ = 1.0
-        return self._fit(X, y, sample_weight, None, None, 1, False, reset=first)
+        """One epoch over ``X``, continuing from the current model.
 
-    def _fit(self, X, y, sample_weight, coef_init, intercept_init, max_iter, early_stopping,
-             reset):
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,) or float, optional
+
+        Returns
+        -------
+        self
+        """
+        with unchanged_on_error(self):
+            first = not hasattr(self, "coef_")
+            self._check_params(partial=first)
+            if first:
+                self.t_ = 1.0
+            return self._fit(X, y, sample_weight, None, None, partial=True, reset=first)
+
+    def _fit(self, X, y, sample_weight, coef_init, intercept_init, partial, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         y = np.asarray(y, dtype=np.float64)
-        n, d = X.shape
-        sw = self._sample_weight(sample_weight, n)
-        if reset:
-            coef = np.zeros((1, d), dtype=X.dtype)
-            intercept = np.zeros(1)
-            if coef_init is not None:
-                coef_init = np.asarray(coef_init, dtype=X.dtype).reshape(-1)
-                if coef_init.shape != (d,):
-                    raise ValueError(f"coef_init must have shape ({d},), got {coef_init.shape}")
-                coef[0] = coef_init
-            if intercept_init is not None:
-                intercept[:] = np.asarray(intercept_init, dtype=np.float64).reshape(-1)[:1]
-            avg_coef, avg_intercept = coef.copy(), intercept.copy()
-        else:
-            coef = np.array(self._standard_coef, dtype=X.dtype, ndmin=2, order="C")
-            intercept = np.array(self._standard_intercept, dtype=np.float64).reshape(1)
-            avg_coef = np.array(self._average_coef, dtype=X.dtype, ndmin=2, order="C")
-            avg_intercept = np.array(self._average_intercept, dtype=np.float64).reshape(1)
+        sw = self._sample_weight(sample_weight, X)
+        coef, intercept, avg_coef, avg_intercept = self._initial_state(
+            1, X.shape[1], X.dtype, coef_init, intercept_init, reset)
         n_iter = self._run(X, y, sw, [-1], coef, intercept, avg_coef, avg_intercept, [1.0],
-                           [1.0], max_iter, early_stopping,
-                           check_random_state(self.random_state), self._threads())
-        self._store(coef[0], intercept, avg_coef[0], avg_intercept, n_iter, n)
+                           [1.0], partial)
+        self._store(coef[0], intercept, avg_coef[0], avg_intercept, n_iter, X.shape[0])
         return self
 
     def predict(self, X):

@@ -126,19 +126,16 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
         fps, tps, thresholds = fps[keep], tps[keep], thresholds[keep]
     tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
     thresholds = np.r_[np.inf, thresholds.astype(np.float64)]
-    if fps[-1] <= 0:
-        warnings.warn("No negative samples in y_true, false positive value should be "
-                      "meaningless", UndefinedMetricWarning, stacklevel=2)
-        fpr = np.full(fps.shape, np.nan)
-    else:
-        fpr = fps / fps[-1]
-    if tps[-1] <= 0:
-        warnings.warn("No positive samples in y_true, true positive value should be "
-                      "meaningless", UndefinedMetricWarning, stacklevel=2)
-        tpr = np.full(tps.shape, np.nan)
-    else:
-        tpr = tps / tps[-1]
-    return fpr, tpr, thresholds
+    return _rate(fps, "negative", "false"), _rate(tps, "positive", "true"), thresholds
+
+
+def _rate(counts, samples, kind):
+    """Cumulative counts over their total; NaN with scikit-learn's warning when the total is 0."""
+    if counts[-1] <= 0:
+        warnings.warn(f"No {samples} samples in y_true, {kind} positive value should be "
+                      "meaningless", UndefinedMetricWarning, stacklevel=3)
+        return np.full(counts.shape, np.nan)
+    return counts / counts[-1]
 
 
 def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=None,

@@ -594,5 +594,14 @@ class FactorModel(BaseEstimator):
                 np.float64(mean)
         self._fit_factors = (self.user_factors, self.item_factors)
 
+    #: dtype of the factors a fit produces; None where the model has no factor parameters
+    _factor_dtype = None
+
     def _check_restored_factors(self, users, items, path):
-        """Subclasses check the factor count against their parameters."""
+        """Loaded factors must have the count and dtype the parameters say."""
+        if self._factor_dtype is None:
+            return
+        dtype = np.dtype(self._factor_dtype)
+        if users.shape[1] != self.factors or users.dtype != dtype:
+            raise ValueError(f"{path}: the factors are {users.shape[1]} of {users.dtype}, the "
+                             f"parameters say {self.factors} of {dtype}")

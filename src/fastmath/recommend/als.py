@@ -123,10 +123,9 @@ class ALS(FactorModel):
         self._validate_params()
         check_dtype(self.dtype)
 
-    def _check_restored_factors(self, users, items, path):
-        if users.shape[1] != self.factors or users.dtype != np.dtype(self.dtype):
-            raise ValueError(f"{path}: the factors are {users.shape[1]} of {users.dtype}, the "
-                             f"parameters say {self.factors} of {np.dtype(self.dtype)}")
+    @property
+    def _factor_dtype(self):
+        return self.dtype
 
     def fit(self, user_items, show_progress=None, callback=None):
         """Learn the factors from a users x items sparse matrix (any scipy format).

@@ -97,10 +97,7 @@ class SGDMF(FactorModel):
     def _check_params(self):
         self._validate_params()
 
-    def _check_restored_factors(self, users, items, path):
-        if users.shape[1] != self.factors or users.dtype != np.float32:
-            raise ValueError(f"{path}: the factors are {users.shape[1]} of {users.dtype}, the "
-                             f"parameters say {self.factors} of float32")
+    _factor_dtype = np.float32
 
     def fit(self, user_items, show_progress=None, callback=None):
         """Learn from a users x items sparse matrix of ratings (any scipy format).

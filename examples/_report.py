@@ -16,6 +16,19 @@ def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
+def pyplot_or_exit():
+    """matplotlib's pyplot (Agg backend), checked before any work: exits with the fix if absent."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("this example draws a PNG with matplotlib, which is not installed: "
+                         "pip install 'fastmath[examples]' (or pass --out '' to skip the figure)")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -18,7 +18,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import fastmath as fm
-from _report import print_table, save_figure
+from _report import print_table, pyplot_or_exit, save_figure
 from fastmath.optim import Adam, CosineAnnealingLR
 
 
@@ -71,8 +71,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a few epochs (smoke test)")
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--out", default="digits_training.png", help="PNG figure path")
+    parser.add_argument("--out", default="digits_training.png", help="PNG figure path ('' for none)")
     args = parser.parse_args(argv)
+    plt = pyplot_or_exit() if args.out else None
     epochs = args.epochs or (3 if args.small else 25)
     dtype = np.float32
     X, y = load_digits(return_X_y=True)
@@ -104,11 +105,8 @@ def main(argv=None):
     print_table(["epochs", "train accuracy", "test accuracy", "training time"],
                 [(epochs, train_acc, history[-1][2], f"{elapsed:.1f} s")])
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    if plt is None:
+        return history
     fig, ax = plt.subplots(figsize=(6, 3.2))
     e, loss, acc = zip(*history)
     ax.plot(e, loss, marker="o", label="training loss")

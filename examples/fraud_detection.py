@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from _report import print_table, save_figure
+from _report import print_table, pyplot_or_exit, save_figure
 from fastmath.anomaly import MahalanobisDetector, RobustZScoreDetector, ZScoreDetector
 from fastmath.linear_model import SGDClassifier
 from fastmath.metrics import average_precision_score, roc_auc_score
@@ -51,9 +51,10 @@ def make_transactions(n, fraud_rate, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a small data set (smoke test)")
-    parser.add_argument("--out", default="fraud_scores.png", help="PNG figure path")
+    parser.add_argument("--out", default="fraud_scores.png", help="PNG figure path ('' for none)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    plt = pyplot_or_exit() if args.out else None
     rng = np.random.default_rng(args.seed)
     n = 20_000 if args.small else 400_000
     X, y = make_transactions(n, 0.01, rng)
@@ -84,11 +85,8 @@ def main(argv=None):
                  f"{time.perf_counter() - t0:.2f} s"))
     print_table(["method", "uses labels", "ROC-AUC", "average precision", "fit time"], rows)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    if plt is None:
+        return rows
     fig, axes = plt.subplots(1, len(scores), figsize=(4 * len(scores), 3.2))
     for ax, (name, s) in zip(axes, scores.items()):
         bins = np.linspace(np.percentile(s, 0.5), np.percentile(s, 99.9), 60)

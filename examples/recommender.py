@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from _report import print_table, save_figure
+from _report import print_table, pyplot_or_exit, save_figure
 from fastmath.datasets import load_movielens, make_implicit_interactions, \
     train_test_split_interactions
 from fastmath.metrics import ranking_metrics_at_k
@@ -26,8 +26,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", action="store_true", help="a small data set (smoke test)")
     parser.add_argument("--movielens", metavar="PATH", help="MovieLens u.data or ratings.csv")
-    parser.add_argument("--out", default="recommender_loss.png", help="PNG figure path")
+    parser.add_argument("--out", default="recommender_loss.png", help="PNG figure path ('' for none)")
     args = parser.parse_args(argv)
+    plt = pyplot_or_exit() if args.out else None
     if args.movielens:
         data, _, item_ids = load_movielens(args.movielens)
         source = f"MovieLens file {args.movielens}"
@@ -65,11 +66,8 @@ def main(argv=None):
     held_out = set(test[user].indices)
     print(", ".join(f"{item_ids[i]}{'*' if i in held_out else ''}" for i in ids))
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    if plt is None:
+        return rows
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for ax, name in zip(axes, ("ALS (implicit, CG)", "SGDMF")):
         history = models[name].loss_history_

@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -166,3 +169,14 @@ def test_quickstart_example_runs(capsys):
     runpy.run_path(str(example), run_name="__main__")
     out = capsys.readouterr().out
     assert out.count("speedup") == 4
+
+
+def test_surprise_peer_leaves_no_data_folder_in_home(tmp_path):
+    pytest.importorskip("surprise")
+    code = ("from fastmath.bench.peers import surprise_peer\n"
+            "module, why = surprise_peer()\n"
+            "assert module is not None, why\n")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("SURPRISE_DATA_FOLDER", None)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    assert list(tmp_path.iterdir()) == []

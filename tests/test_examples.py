@@ -55,3 +55,18 @@ def test_digits_cnn_reaches_97_percent(tmp_path, monkeypatch):
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert history[-1][2] >= 0.97  # test accuracy after the full run
     assert history[-1][1] < history[0][1]  # training loss went down
+
+
+def test_missing_matplotlib_is_reported_before_any_work(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    with pytest.raises(SystemExit, match=r"fastmath\[examples\]"):
+        _run("digits_cnn.py", ["--small"], monkeypatch)
+    assert capsys.readouterr().out == ""  # nothing trained, nothing printed
+
+
+def test_figure_can_be_skipped(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    _run("digits_cnn.py", ["--small", "--epochs", "1", "--out", ""], monkeypatch)
+    assert "test accuracy" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

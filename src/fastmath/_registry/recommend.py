@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..bench.peers import optional
+from ..bench.peers import optional, surprise_peer
 from ._types import Case, Kernel
 
 FAMILY = "recommend"
@@ -138,7 +138,7 @@ def _sgdmf_cases(size, rng):
         als = ALS(factors=32, regularization=0.1, iterations=15, implicit=False, random_state=0,
                   show_progress=False).fit(train)
         case.quality["held-out RMSE explicit ALS (32 factors, 15 it.)"] = rmse(als, test)
-    surprise, why = optional("surprise")
+    surprise, why = surprise_peer()
     if surprise is None:
         case.skipped["surprise.SVD"] = why
     else:

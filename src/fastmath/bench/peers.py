@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import tempfile
 
 
 def optional(module: str):
@@ -30,3 +32,19 @@ def add_torch(case, make):
     else:
         case.peers["torch"] = make(torch)
     return case
+
+
+def surprise_peer():
+    """scikit-surprise, or None and why; its import no longer leaves ``~/.surprise_data``.
+
+    surprise creates its data folder when imported; unless the user chose one
+    (``SURPRISE_DATA_FOLDER``), it goes to a temporary folder removed at once.
+    """
+    if "SURPRISE_DATA_FOLDER" in os.environ:
+        return optional("surprise")
+    with tempfile.TemporaryDirectory(prefix="fastmath-surprise-") as folder:
+        os.environ["SURPRISE_DATA_FOLDER"] = folder
+        try:
+            return optional("surprise")
+        finally:
+            del os.environ["SURPRISE_DATA_FOLDER"]

@@ -11,6 +11,7 @@ refused with the same kind of exception.
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -53,6 +54,8 @@ def resolve(path):
     try:
         obj = importlib.import_module(module)
     except ImportError as exc:
+        if os.environ.get("FASTMATH_REQUIRE_PEERS") == "1":  # CI: a missing peer is a failure
+            pytest.fail(f"peer {module} not installed: {exc}")
         pytest.skip(f"peer {module} not installed: {exc}")
     return getattr(obj, attr)
 

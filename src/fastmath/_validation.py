@@ -406,3 +406,28 @@ def check_non_negative(value, name: str) -> float:
     if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight"):
+    """scikit-learn's sample-weight rules, with errors that name the argument.
+
+    ``None`` or a scalar become one weight per sample; otherwise a 1-D array
+    of ``n_samples`` finite real numbers, not all zero. Negative weights are
+    allowed, as in scikit-learn. Returns a float64 array.
+    """
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sw = np.asarray(sample_weight)
+    if sw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {sw.dtype}")
+    sw = sw.astype(np.float64)
+    if sw.ndim == 0:
+        sw = np.full(n_samples, float(sw))
+    elif sw.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},) (one weight per sample) or be "
+                         f"a scalar, got shape {sw.shape}")
+    if not np.all(np.isfinite(sw)):
+        raise ValueError(f"{name} must be finite, got NaN or infinite values")
+    if n_samples and not np.any(sw != 0):
+        raise ValueError(f"{name} must contain at least one non-zero number")
+    return np.ascontiguousarray(sw)

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
     threads_for
@@ -144,19 +144,6 @@ class BaseSGD(BaseEstimator):
             check_sparse_structure(X, "X")
         return validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
                              reset=False)
-
-    @staticmethod
-    def _sample_weight(sample_weight, X) -> np.ndarray:
-        """scikit-learn's rules: a scalar or one finite weight per row, not all zero."""
-        if sample_weight is not None and np.asarray(sample_weight).dtype.kind == "c":
-            raise TypeError("sample_weight must be real, got complex values")
-        try:
-            sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        except ValueError as exc:
-            raise ValueError(f"sample_weight: {exc}") from exc
-        if X.shape[0] and not np.any(sw != 0):
-            raise ValueError("sample_weight must contain at least one non-zero number")
-        return np.ascontiguousarray(sw)
 
     @staticmethod
     def _kernel_rows(X):

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._estimator_state import unchanged_on_error
+from .._validation import check_sample_weight
 from ._base import LOSS_CODES, BaseSGD
 from .prediction import linear_decision
 
@@ -209,7 +210,7 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
         if n_classes < 2:
             raise ValueError(f"The number of classes has to be greater than one; got "
                              f"{n_classes} class")
-        sw = self._sample_weight(sample_weight, X)
+        sw = check_sample_weight(sample_weight, X.shape[0])
         cw = self._class_weights(y)
         k = 1 if n_classes == 2 else n_classes
         coef, intercept, avg_coef, avg_intercept = self._initial_state(

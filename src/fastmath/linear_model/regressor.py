@@ -6,6 +6,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import StrOptions
 
 from .._estimator_state import unchanged_on_error
+from .._validation import check_sample_weight
 from ._base import REGRESSION_LOSSES, BaseSGD
 from .prediction import linear_decision
 
@@ -128,7 +129,7 @@ n_iter_no_change, warm_start, average
     def _fit(self, X, y, sample_weight, coef_init, intercept_init, partial, reset):
         X, y = self._validate_X_y(X, y, reset=reset)
         y = np.asarray(y, dtype=np.float64)
-        sw = self._sample_weight(sample_weight, X)
+        sw = check_sample_weight(sample_weight, X.shape[0])
         coef, intercept, avg_coef, avg_intercept = self._initial_state(
             1, X.shape[1], X.dtype, coef_init, intercept_init, reset)
         n_iter = self._run(X, y, sw, [-1], coef, intercept, avg_coef, avg_intercept, [1.0],

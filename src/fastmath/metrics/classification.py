@@ -5,8 +5,8 @@ and one merge walk, :mod:`._curve_kernels`); the input checks, the label
 rules and the averaging over classes are scikit-learn's own helpers, so that
 the behaviour (errors, warnings, multiclass and multilabel averages) is
 scikit-learn's. ``accuracy_score``, ``confusion_matrix`` and ``log_loss``
-have no kernel to speed up: they are scikit-learn's functions, re-exported so
-the namespace is complete.
+have no kernel to speed up: they are scikit-learn's functions, behind a check
+of ``sample_weight`` whose errors name it, so the namespace is complete.
 """
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ from functools import partial
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss
+from sklearn import metrics as _sk
 from sklearn.metrics._base import _average_binary_score, _average_multiclass_ovo_score
 from sklearn.preprocessing import label_binarize
 from sklearn.utils._encode import _encode, _unique
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (_check_pos_label_consistency, _check_sample_weight,
                                       assert_all_finite, check_array, check_consistent_length,
-                                      column_or_1d)
+                                      _num_samples, column_or_1d)
 
 from .._config.threads import kernel_threads, threads_for
-from .._validation import check_param
+from .._validation import check_param, check_sample_weight
 from . import _curve_kernels as K
 
 __all__ = ["accuracy_score", "average_precision_score", "confusion_matrix", "log_loss",
@@ -78,6 +78,13 @@ def _checked_scores(y_true, y_score, sample_weight):
         raise TypeError(f"y_score must be numeric, got dtype {y_score.dtype}")
     assert_all_finite(y_score, input_name="y_score")
     return y_score
+
+
+def _weights(sample_weight, y_true):
+    """None, or one checked weight per sample of ``y_true`` (errors name sample_weight)."""
+    if sample_weight is None:
+        return None
+    return check_sample_weight(sample_weight, _num_samples(y_true))
 
 
 def _confusion_at_thresholds(y_true, y_score, pos_label, sample_weight):
@@ -254,8 +261,7 @@ def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None, max_f
     y_type = type_of_target(y_true, input_name="y_true")
     y_true = check_array(y_true, ensure_2d=False, dtype=None)
     y_score = check_array(y_score, ensure_2d=False)
-    if sample_weight is not None:
-        sample_weight = column_or_1d(sample_weight)
+    sample_weight = _weights(sample_weight, y_true)
     if y_type == "multiclass" or (y_type == "binary" and y_score.ndim == 2
                                   and y_score.shape[1] > 2):
         if max_fpr is not None and max_fpr != 1.0:
@@ -360,8 +366,7 @@ def average_precision_score(y_true, y_score, *, average="macro", pos_label=1,
     """
     check_param(average, "average", [None, _str_options("micro", "macro", "samples",
                                                          "weighted")])
-    if sample_weight is not None:
-        sample_weight = column_or_1d(sample_weight)
+    sample_weight = _weights(sample_weight, y_true)
     y_type = type_of_target(y_true, input_name="y_true")
     present = np.unique(np.asarray(y_true))
     if y_type == "binary":
@@ -400,3 +405,85 @@ def _interval(low, high, closed):
     from sklearn.utils._param_validation import Interval
 
     return Interval(Real, low, high, closed=closed)
+
+
+def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
+    """Share (or count) of exact matches: scikit-learn's ``accuracy_score``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or label indicator matrices
+    normalize : bool, default True
+        The share; ``False`` gives the (weighted) count.
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmath.metrics import accuracy_score
+    >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0])
+    0.75
+    """
+    return _sk.accuracy_score(y_true, y_pred, normalize=normalize,
+                              sample_weight=_weights(sample_weight, y_true))
+
+
+def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normalize=None):
+    """Counts of (true, predicted) label pairs: scikit-learn's ``confusion_matrix``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like, optional
+        The labels to index the matrix by (default: every label seen, sorted).
+    sample_weight : array-like of shape (n_samples,), optional
+    normalize : {'true', 'pred', 'all'} or None
+
+    Returns
+    -------
+    ndarray of shape (n_labels, n_labels)
+
+    Examples
+    --------
+    >>> from fastmath.metrics import confusion_matrix
+    >>> confusion_matrix([0, 1, 1, 0], [0, 1, 0, 0])
+    array([[2, 0],
+           [1, 1]])
+    """
+    return _sk.confusion_matrix(y_true, y_pred, labels=labels,
+                                sample_weight=_weights(sample_weight, y_true),
+                                normalize=normalize)
+
+
+def log_loss(y_true, y_proba=None, *, normalize=True, sample_weight=None, labels=None,
+             **deprecated):
+    """Cross-entropy of predicted probabilities: scikit-learn's ``log_loss``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Probabilities in [0, 1] (of the greater label when 1-D). scikit-learn
+        before 1.8 called it ``y_pred``, which is passed on to it.
+    normalize : bool, default True
+    sample_weight : array-like of shape (n_samples,), optional
+    labels : array-like, optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastmath.metrics import log_loss
+    >>> round(log_loss([0, 1], [0.2, 0.9]), 4)
+    0.1643
+    """
+    if _num_samples(y_true) == 0:
+        raise ValueError("y_true is empty: log_loss needs at least one sample")
+    proba = () if y_proba is None else (y_proba,)  # positional: its name changed in 1.9
+    return _sk.log_loss(y_true, *proba, normalize=normalize, labels=labels,
+                        sample_weight=_weights(sample_weight, y_true), **deprecated)

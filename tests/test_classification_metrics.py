@@ -172,8 +172,23 @@ def test_accuracy_confusion_and_log_loss_match_sklearn(rng):
     assert abs(fm.log_loss(yb, p1) - skm.log_loss(yb, p1)) <= 1e-10
 
 
-def test_label_metrics_are_scikit_learn_s():
-    """accuracy_score, confusion_matrix and log_loss are scikit-learn's own functions."""
-    assert fm.accuracy_score is skm.accuracy_score
-    assert fm.confusion_matrix is skm.confusion_matrix
-    assert fm.log_loss is skm.log_loss
+def test_label_metrics_forward_every_parameter_to_scikit_learn():
+    """accuracy_score, confusion_matrix and log_loss are scikit-learn's behind a weight check."""
+    rng = np.random.default_rng(3)
+    y, pred = rng.integers(0, 3, 60), rng.integers(0, 3, 60)
+    w = rng.random(60)
+    assert fm.accuracy_score(y, pred, normalize=False, sample_weight=w) == \
+        skm.accuracy_score(y, pred, normalize=False, sample_weight=w)
+    for normalize in (None, "true", "all"):
+        np.testing.assert_array_equal(
+            fm.confusion_matrix(y, pred, labels=[2, 0, 1, 5], sample_weight=w,
+                                normalize=normalize),
+            skm.confusion_matrix(y, pred, labels=[2, 0, 1, 5], sample_weight=w,
+                                 normalize=normalize))
+    proba = rng.dirichlet(np.ones(4), 60)
+    assert fm.log_loss(y, proba, labels=[0, 1, 2, 3], normalize=False) == \
+        skm.log_loss(y, proba, labels=[0, 1, 2, 3], normalize=False)
+    for metric, args in ((fm.accuracy_score, (y, pred)), (fm.confusion_matrix, (y, pred)),
+                         (fm.log_loss, (y, proba))):
+        with pytest.raises(ValueError, match="sample_weight"):
+            metric(*args, sample_weight=w[:-1])

@@ -102,13 +102,17 @@ def test_sample_and_class_weights_match_reference(rng):
     X, y = _binary(rng)
     sw = rng.uniform(0.2, 2.0, size=y.shape[0])
     kw = dict(loss="modified_huber", alpha=0.01, learning_rate="constant", eta0=0.01)
-    model = _fit_unshuffled(SGDClassifier, X, y, class_weight={0: 2.0, 1: 0.5}, **kw)
-    model = SGDClassifier(shuffle=False, tol=None, max_iter=2, class_weight={0: 2.0, 1: 0.5},
-                          **kw).fit(X, y, sample_weight=sw)
+    class_only = _fit_unshuffled(SGDClassifier, X, y, class_weight={0: 2.0, 1: 0.5}, **kw)
+    w, b, _, _ = ref.sgd_epochs(X, 2.0 * y - 1.0, epochs=2, weight_pos=0.5, weight_neg=2.0,
+                                **kw)
+    assert_allclose(class_only.coef_[0], w, rtol=1e-9, atol=1e-12)
+    assert_allclose(class_only.intercept_[0], b, rtol=1e-9, atol=1e-12)
+    both = SGDClassifier(shuffle=False, tol=None, max_iter=2, class_weight={0: 2.0, 1: 0.5},
+                         **kw).fit(X, y, sample_weight=sw)
     w, b, _, _ = ref.sgd_epochs(X, 2.0 * y - 1.0, epochs=2, sample_weight=sw, weight_pos=0.5,
                                 weight_neg=2.0, **kw)
-    assert_allclose(model.coef_[0], w, rtol=1e-9, atol=1e-12)
-    assert_allclose(model.intercept_[0], b, rtol=1e-9, atol=1e-12)
+    assert_allclose(both.coef_[0], w, rtol=1e-9, atol=1e-12)
+    assert_allclose(both.intercept_[0], b, rtol=1e-9, atol=1e-12)
 
 
 def test_multiclass_is_one_vs_rest_of_reference(rng):

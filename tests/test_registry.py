@@ -75,3 +75,33 @@ def test_sweeps_build_working_calls(name):
         ours()
         for peer in peers.values():
             peer()
+
+
+def _documented_methods(cls):
+    for name, method in vars(cls).items():
+        if not name.startswith("_") and callable(method) and name not in ("get_params",
+                                                                          "set_params"):
+            yield name, method
+
+
+@pytest.mark.parametrize("name", sorted(_registry.REGISTRY))
+def test_every_public_name_has_a_full_docstring(name):
+    """Parameters, Returns and a runnable Example (the doctests run them) for each kernel;
+    Parameters and Returns for the public methods a class defines."""
+    import inspect
+
+    obj = _registry.get(name).resolve()
+    doc = inspect.getdoc(obj) or ""
+    wanted = ("Parameters", "Examples") if inspect.isclass(obj) else \
+        ("Parameters", "Returns", "Examples")
+    assert all(f"{s}\n---" in doc for s in wanted), f"{name}: needs {wanted}"
+    if inspect.isclass(obj):
+        for klass in obj.__mro__:
+            if not klass.__module__.startswith("fastmath"):
+                continue
+            for method_name, method in _documented_methods(klass):
+                method_doc = inspect.getdoc(getattr(obj, method_name)) or ""
+                takes = [p for p in inspect.signature(method).parameters if p != "self"]
+                need = ("Parameters", "Returns") if takes else ("Returns",)
+                assert all(f"{s}\n---" in method_doc for s in need), \
+                    f"{name}.{method_name}: needs {need}"

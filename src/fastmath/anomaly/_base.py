@@ -63,7 +63,18 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                              ensure_min_samples=2 if reset else 1)
 
     def fit(self, X, y=None):
-        """Learn the normal data from ``X`` (n_samples, n_features); NaN raises ``ValueError``."""
+        """Learn the normal data from ``X``; NaN raises ``ValueError``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            At least 2 rows.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
         with unchanged_on_error(self):
             self._check_params()
             X = self._validate(X, reset=True)
@@ -74,8 +85,17 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def partial_fit(self, X, y=None):
         """Update the model with more rows of the stream (the first call acts as ``fit``).
 
-        An update that raises (bad rows, a covariance that became singular)
-        leaves the model as it was.
+        An update that raises (bad rows, statistics that overflow) leaves the
+        model as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
         """
         if not hasattr(self, "offset_"):
             return self.fit(X)
@@ -99,16 +119,43 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         return self
 
     def score_samples(self, X):
-        """Normality of each row: the negated anomaly score (lower is more abnormal)."""
+        """Normality of each row: the negated anomaly score (lower is more abnormal).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "n_features_in_")
         X = self._validate(X, reset=False)
         return -self._anomaly(X)
 
     def decision_function(self, X):
-        """``score_samples - offset_``: negative for outliers."""
+        """``score_samples - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         check_is_fitted(self, "offset_")
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """-1 for outliers, +1 for inliers."""
+        """-1 for outliers, +1 for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return np.where(self.decision_function(X) < 0, -1, 1)

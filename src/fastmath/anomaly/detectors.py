@@ -72,6 +72,25 @@ class RobustZScoreDetector(BaseDetector):
     sample: exact while fewer than ``max_samples`` rows were seen, a uniform
     subsample after that. A feature whose MAD is 0 falls back to the mean
     absolute deviation (times 1.2533, also sigma for normal data).
+
+    Parameters
+    ----------
+    contamination, max_samples, random_state
+        As in :class:`ZScoreDetector`.
+
+    Attributes
+    ----------
+    median_, scale_ : ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmath.anomaly import RobustZScoreDetector
+    >>> X = np.random.default_rng(0).standard_normal((500, 3))
+    >>> X[:5] = 50.0  # outliers in the training data barely move the median
+    >>> det = RobustZScoreDetector(contamination=0.02).fit(X)
+    >>> det.predict(np.array([[0.1, -0.2, 0.0], [6.0, 0.0, 0.0]])).tolist()
+    [1, -1]
     """
 
     def __init__(self, contamination=0.01, max_samples=100_000, random_state=None):
@@ -112,6 +131,17 @@ class MahalanobisDetector(BaseDetector):
     location_ : ndarray of shape (n_features,)
     covariance_ : ndarray of shape (n_features, n_features)
         The (shrunk) covariance used for the distances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmath.anomaly import MahalanobisDetector
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal(1000)
+    >>> X = np.column_stack([x, x + 0.1 * rng.standard_normal(1000)])  # correlated
+    >>> det = MahalanobisDetector(contamination=0.01).fit(X)
+    >>> det.predict(np.array([[1.0, 1.0], [1.0, -1.0]])).tolist()  # the second breaks the pattern
+    [1, -1]
     """
 
     def __init__(self, shrinkage=None, contamination=0.01, max_samples=100_000,

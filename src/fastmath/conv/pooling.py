@@ -99,6 +99,18 @@ def max_pool2d_backward(grad_out, argmax, input_shape):
     Returns
     -------
     ndarray, shape ``input_shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastmath as fm
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, argmax = fm.max_pool2d(x, 2)
+    >>> fm.max_pool2d_backward(np.ones_like(out), argmax, x.shape)[0, 0]
+    array([[0., 0., 0., 0.],
+           [0., 1., 0., 1.],
+           [0., 0., 0., 0.],
+           [0., 1., 0., 1.]])
     """
     shape, unbatched = _input_shape(input_shape)
     grad_out = _batched_grad(grad_out, unbatched)
@@ -167,6 +179,14 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride=None, padding
     Returns
     -------
     ndarray, shape ``input_shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastmath as fm
+    >>> fm.avg_pool2d_backward(np.ones((1, 1, 1, 1)), (1, 1, 2, 2), 2)[0, 0]
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
     """
     shape, unbatched = _input_shape(input_shape)
     grad_out = _batched_grad(grad_out, unbatched)

@@ -51,6 +51,19 @@ def make_implicit_interactions(n_users=1000, n_items=500, n_interactions=20000, 
     User activity is log-normal. Repeated pairs are dropped, so the result has
     up to ``n_interactions`` stored values (counts >= 1).
 
+    Parameters
+    ----------
+    n_users, n_items : int
+        At least 1.
+    n_interactions : int
+        Draws before repeated pairs are dropped; at most ``n_users * n_items``.
+    popularity_exponent : float >= 0, default 1.0
+        Zipf exponent of item popularity (0: uniform).
+    n_topics : int >= 1, default 20
+    topic_affinity : float in [0, 1], default 0.7
+        Probability that an interaction stays in the user's topic.
+    random_state : int, RandomState, Generator or None
+
     Returns
     -------
     scipy.sparse.csr_matrix of shape (n_users, n_items), float32
@@ -110,6 +123,20 @@ def make_explicit_ratings(n_users=1000, n_items=500, n_ratings=20000, *, rank=10
 
     ``n_ratings`` distinct (user, item) cells are drawn uniformly; values are
     clipped to ``rating_range``.
+
+    Parameters
+    ----------
+    n_users, n_items : int
+        At least 1.
+    n_ratings : int
+        Distinct cells rated; at most ``n_users * n_items``.
+    rank : int >= 1, default 10
+        Rank of the latent model.
+    noise : float >= 0, default 0.5
+        Standard deviation of the Gaussian noise ``e``.
+    mean : float, default 3.5
+    rating_range : (float, float), default (1.0, 5.0)
+    random_state : int, RandomState, Generator or None
 
     Returns
     -------

@@ -236,12 +236,31 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
 
     # --- prediction ---------------------------------------------------------------
     def decision_function(self, X):
-        """Signed distance to each one-vs-rest hyperplane: shape (n,) for binary."""
+        """Signed distance to each one-vs-rest hyperplane.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
         scores = linear_decision(self._validate_X(X), self.coef_, self.intercept_)
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
-        """Predicted class of each row."""
+        """Predicted class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         scores = self.decision_function(X)
         idx = (scores > 0).astype(np.intp) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[idx]
@@ -254,10 +273,18 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
 
     @available_if(_has_proba)
     def predict_proba(self, X):
-        """Class probabilities (log_loss: logistic; modified_huber: clipped), shape (n, n_classes).
+        """Class probabilities (log_loss: logistic; modified_huber: clipped).
 
         Multiclass probabilities are the one-vs-rest estimates normalized to
         sum to one, as in scikit-learn.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self, "coef_")
         scores = self.decision_function(X)
@@ -277,6 +304,15 @@ class SGDClassifier(ClassifierMixin, BaseSGD):
 
     @available_if(_has_proba)
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))

@@ -138,5 +138,14 @@ n_iter_no_change, warm_start, average
         return self
 
     def predict(self, X):
-        """Predicted target of each row."""
+        """Predicted target of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         return linear_decision(self._validate_X(X), self.coef_, self.intercept_)[:, 0]

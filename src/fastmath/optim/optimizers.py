@@ -55,7 +55,12 @@ class Optimizer:
         self.zero_state()
 
     def zero_state(self):
-        """Forget the step count and every moment/accumulator (the params are kept)."""
+        """Forget the step count and every moment/accumulator (the params are kept).
+
+        Returns
+        -------
+        None
+        """
         self.step_count = 0
         self.state = [{name: self._initial_state(name, p) for name in self._state_names}
                       for p in self.params]
@@ -88,6 +93,11 @@ class Optimizer:
         grads : ndarray or list of ndarray
             One gradient per parameter, same shapes (converted to each
             parameter's dtype).
+
+        Returns
+        -------
+        None
+            The parameters are updated in place.
         """
         grads = self._grads(grads)
         self.lr = _check_hyper("lr", self.lr)  # a schedule may have changed it

@@ -52,7 +52,17 @@ class LRSchedule(abc.ABC):
 
     @abc.abstractmethod
     def lr_at(self, t: int) -> float:
-        """The learning rate after ``t`` calls of :meth:`step`."""
+        """The learning rate after ``t`` calls of :meth:`step`.
+
+        Parameters
+        ----------
+        t : int
+            Epochs done.
+
+        Returns
+        -------
+        float
+        """
 
     def step(self) -> float:
         """Advance one epoch, set and return the optimizer's new learning rate.

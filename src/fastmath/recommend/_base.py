@@ -503,6 +503,10 @@ class FactorModel(BaseEstimator):
         Parameters
         ----------
         path : str, Path or file object
+
+        Returns
+        -------
+        None
         """
         arrays = {name: np.asarray(getattr(self, name)) for name in self._array_names
                   if getattr(self, name, None) is not None} if self.__sklearn_is_fitted__() else {}

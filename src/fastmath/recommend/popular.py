@@ -15,6 +15,11 @@ class MostPopular(FactorModel):
     factor models. Its "factors" are a column of ones for users and the item
     counts for items, so the score of an item is its popularity.
 
+    Parameters
+    ----------
+    None
+        It has nothing to tune.
+
     Attributes
     ----------
     item_popularity : ndarray of float64

@@ -63,7 +63,16 @@ class RunningMoments:
         self._m2 = None
 
     def update(self, X) -> "RunningMoments":
-        """Add the rows of ``X`` (n_samples, n_features); a 1-D X is one feature."""
+        """Add the rows of ``X``; a 1-D X is one feature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples,)
+
+        Returns
+        -------
+        self
+        """
         X = as_float_array(X, "X")
         if X.ndim == 1:
             X = X[:, None]
@@ -92,7 +101,20 @@ class RunningMoments:
         return self
 
     def merge(self, other: "RunningMoments") -> "RunningMoments":
-        """Fold another summary (from another chunk or thread) into this one."""
+        """Fold another summary (from another chunk or thread) into this one.
+
+        Chan, Golub and LeVeque's pairwise formula: merging the summaries of
+        two chunks gives the summary of their concatenation.
+
+        Parameters
+        ----------
+        other : RunningMoments
+            Left unchanged.
+
+        Returns
+        -------
+        self
+        """
         if not isinstance(other, RunningMoments):
             raise TypeError(f"other must be a RunningMoments, got {type(other).__name__}")
         if other._mean is None:

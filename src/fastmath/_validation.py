@@ -413,13 +413,14 @@ def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weigh
 
     ``None`` or a scalar become one weight per sample; otherwise a 1-D array
     of ``n_samples`` finite real numbers, not all zero. Negative weights are
-    allowed, as in scikit-learn. Returns a float64 array.
+    allowed, as in scikit-learn. Every refusal is a ``ValueError``, as in
+    scikit-learn (strings and complex numbers included). Returns a float64 array.
     """
     if sample_weight is None:
         return np.ones(n_samples)
     sw = np.asarray(sample_weight)
-    if sw.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {sw.dtype}")
+    if sw.dtype.kind not in "biuf":  # ValueError, as scikit-learn raises for these
+        raise ValueError(f"{name} must hold real numbers, got dtype {sw.dtype}")
     sw = sw.astype(np.float64)
     if sw.ndim == 0:
         sw = np.full(n_samples, float(sw))

@@ -197,6 +197,7 @@ class BaseSGD(BaseEstimator):
         train, val = self._split(y_codes, X.shape[0], early_stopping, random_state)
         seeds = random_state.randint(MAX_INT, size=len(positives)).astype(np.uint64)
         settings = self._settings(X.dtype, sparse, max_iter, early_stopping)
+        pa = True if self.learning_rate in ("pa1", "pa2") else None  # a separate compilation
         k = len(positives)
         n_iter = np.zeros(k, np.int64)
         status = np.zeros(k, np.int64)
@@ -214,13 +215,13 @@ class BaseSGD(BaseEstimator):
                 n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(
                     Xd, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
                     avg_coef[0], avg_intercept[0:1], seeds[0], settings, float(self.t_),
-                    w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS)
+                    w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS, pa)
         else:
             with thread_limit(min(threads, k)), kernel_threads(work, "flops"):
                 K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
                            np.asarray(positives, np.int64), train, val, coef, intercept,
                            avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
-                           n_iter, status, t_end)
+                           n_iter, status, t_end, pa)
         if np.any(status == K.DIVERGED):
             bad = int(np.argmax(status == K.DIVERGED))
             raise ValueError(

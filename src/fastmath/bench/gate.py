@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,9 +76,10 @@ class Worker:
     """A child process timing registry cases of one source tree."""
 
     def __init__(self, src: Path, threads: int):
-        env = dict(os.environ, PYTHONPATH=str(src), FASTMATH_NUM_THREADS=str(threads),
-                   FASTMATH_COMPILE_NOTICE="0", OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        n = str(threads)  # numba's variable too, for bases older than FASTMATH_NUM_THREADS
+        env = dict(os.environ, PYTHONPATH=str(src), FASTMATH_NUM_THREADS=n, NUMBA_NUM_THREADS=n,
+                   FASTMATH_COMPILE_NOTICE="0", OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n,
+                   MKL_NUM_THREADS=n)
         self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
 
@@ -96,8 +99,13 @@ class Worker:
         self.proc.wait()
 
 
-def export_tree(base: str, dest: Path) -> Path:
-    """``src/`` of commit ``base`` under ``dest``; returns its ``src`` directory."""
+def export_tree(base: str, dest: Path, registry_from: Path | None = None) -> Path:
+    """``src/`` of commit ``base`` under ``dest``; returns its ``src`` directory.
+
+    A base older than the kernel registry gets a copy of ``registry_from``
+    (this tree's ``fastmath/_registry``), so its public functions can be timed on
+    the same cases; kernels whose calls it does not support are skipped.
+    """
     archive = subprocess.run(["git", "archive", "--format=tar", base, "src"], check=True,
                              capture_output=True).stdout
     with tempfile.TemporaryFile() as f:
@@ -105,16 +113,21 @@ def export_tree(base: str, dest: Path) -> Path:
         f.seek(0)
         with tarfile.open(fileobj=f) as tar:
             tar.extractall(dest, filter="data")
+    registry = dest / "src" / "fastmath" / "_registry"
+    if registry_from is not None and not registry.exists():
+        shutil.copytree(registry_from, registry)
+        shutil.copy(registry_from.parent / "bench" / "peers.py", registry.parent / "bench")
     return dest / "src"
 
 
-def compare(base: Worker, head: Worker, kernels, rounds: int, block: float):
-    """Interleaved timings of every (kernel, dtype) both trees have."""
+def compare(base: Worker, head: Worker, kernels, rounds: int, block: float, size: str = "asv",
+            pause: float = 0.02):
+    """Interleaved timings of every (kernel, dtype) both trees have, first case of ``size``."""
     verdicts = []
     for name in kernels:
         for dtype in ("float32", "float64"):
-            b = base.ask(op="setup", kernel=name, dtype=dtype)
-            h = head.ask(op="setup", kernel=name, dtype=dtype)
+            b = base.ask(op="setup", kernel=name, dtype=dtype, size=size)
+            h = head.ask(op="setup", kernel=name, dtype=dtype, size=size)
             if not (b["ok"] and h["ok"]):
                 continue
             number = max(1, int(block / max(min(b["once"], h["once"]), 1e-7)))
@@ -123,6 +136,7 @@ def compare(base: Worker, head: Worker, kernels, rounds: int, block: float):
                 order = (("base", base), ("head", head)) if r % 2 == 0 else \
                     (("head", head), ("base", base))
                 for side, worker in order:
+                    time.sleep(pause)  # the other tree's idle threads stop spinning first
                     times[side].append(worker.ask(op="time", number=number)["seconds"] / number)
             verdicts.append(Verdict(name, dtype, np.array(times["base"]),
                                     np.array(times["head"])))
@@ -141,6 +155,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="alternating rounds (default 7)")
     parser.add_argument("--block", type=float, default=0.03,
                         help="seconds of back-to-back calls per round (default 0.03)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="fastmath threads in both trees (default 1: kernel quality)")
+    parser.add_argument("--size", choices=("asv", "quick", "full"), default="asv",
+                        help="registry case size (default asv: 10 to 200 ms per call)")
     args = parser.parse_args(argv)
     if args.threshold <= 1.0 or args.rounds < 3:
         parser.error("--threshold must be > 1 and --rounds at least 3")
@@ -157,17 +175,17 @@ def main(argv=None) -> int:
             return 0
         kernels = [k.name for k in _registry.select(families=families) if k.cases]
     with tempfile.TemporaryDirectory(prefix="fastmath-gate-") as tmp:
-        base_src = export_tree(args.base, Path(tmp))
         head_src = Path(__file__).resolve().parents[2]
-        base, head = Worker(base_src, 1), Worker(head_src, 1)
+        base_src = export_tree(args.base, Path(tmp), head_src / "fastmath" / "_registry")
+        base, head = Worker(base_src, args.threads), Worker(head_src, args.threads)
         try:
-            verdicts = compare(base, head, kernels, args.rounds, args.block)
+            verdicts = compare(base, head, kernels, args.rounds, args.block, args.size)
         finally:
             base.close()
             head.close()
     failed = [v for v in verdicts if v.slower(args.threshold)]
-    print(f"perf-gate: {args.base} -> working tree, 1 thread, {args.rounds} rounds, "
-          f"threshold {args.threshold}x")
+    print(f"perf-gate: {args.base} -> working tree, {args.threads} thread(s), {args.size} "
+          f"cases, {args.rounds} rounds, threshold {args.threshold}x")
     print("| kernel | dtype | base | head | head/base | spread |")
     print("|---|---|---|---|---|---|")
     for v in verdicts:

@@ -18,7 +18,7 @@ def torch_peer():
     """torch, on fastmath's thread count like the rest of the comparison, or None and why."""
     torch, why = optional("torch")
     if torch is not None:
-        from .._config.threads import get_num_threads
+        from .. import get_num_threads
 
         torch.set_num_threads(get_num_threads())
     return torch, why

@@ -210,3 +210,39 @@ TABLE = SCIPY_SPECIAL + SCIPY_STATS + SCIPY_SIGNAL + SKLEARN_METRICS
 @pytest.mark.parametrize("case", TABLE, ids=str)
 def test_drop_in_agrees_with_its_peer(case):
     check(case)
+
+
+# (ours, the peer's import path, {our parameter: the peer's name}) for classes whose
+# parameters share their meaning: every shared default must be the peer's.
+DEFAULTS = [
+    ("fastmath.linear_model.SGDClassifier", "sklearn.linear_model.SGDClassifier", {}),
+    ("fastmath.linear_model.SGDRegressor", "sklearn.linear_model.SGDRegressor", {}),
+    ("fastmath.recommend.ALS", "implicit.cpu.als.AlternatingLeastSquares", {}),
+    ("fastmath.recommend.SGDMF", "surprise.SVD",
+     {"factors": "n_factors", "epochs": "n_epochs", "learning_rate": "lr_all",
+      "regularization": "reg_all", "init_std": "init_std_dev"}),
+    *[(f"fastmath.optim.{name}", f"torch.optim.{name}", {})
+      for name in ("SGD", "Adam", "AdamW", "Adagrad", "RMSprop")],
+    ("fastmath.optim.StepLR", "torch.optim.lr_scheduler.StepLR", {}),
+    ("fastmath.optim.CosineAnnealingLR", "torch.optim.lr_scheduler.CosineAnnealingLR", {}),
+]
+
+
+@pytest.mark.parametrize("ours, peer, names", DEFAULTS, ids=[d[0] for d in DEFAULTS])
+def test_defaults_are_the_peers(ours, peer, names):
+    import inspect
+
+    from conformance import resolve
+
+    ours_cls, peer_cls = resolve(ours), resolve(peer)
+    mine = {k: p.default for k, p in inspect.signature(ours_cls).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+    theirs = {k: p.default for k, p in inspect.signature(peer_cls).parameters.items()
+              if p.default is not inspect.Parameter.empty}
+    shared = {k: names.get(k, k) for k in mine if names.get(k, k) in theirs}
+    assert shared, f"no shared parameters between {ours} and {peer}"
+    for k, their_name in shared.items():
+        if k in ("num_threads", "n_jobs", "random_state", "verbose"):
+            continue  # thread counts and seeds: our defaults are our thread policy
+        assert mine[k] == theirs[their_name], \
+            f"{k}: {mine[k]!r} here, {theirs[their_name]!r} in {peer}"

@@ -41,7 +41,7 @@ class ALS(FactorModel):
 
     Parameters
     ----------
-    factors : int, default 64
+    factors : int, default 100
     regularization : float, default 0.01
     alpha : float, default 1.0
         Confidence scale of the implicit model.
@@ -97,7 +97,7 @@ class ALS(FactorModel):
         "show_progress": ["boolean"],
     }
 
-    def __init__(self, factors=64, regularization=0.01, alpha=1.0, iterations=15, implicit=True,
+    def __init__(self, factors=100, regularization=0.01, alpha=1.0, iterations=15, implicit=True,
                  solver="cg", cg_steps=3, dtype=np.float32, random_state=None, num_threads=0,
                  show_progress=True):
         self.factors = factors

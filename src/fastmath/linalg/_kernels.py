@@ -261,27 +261,47 @@ def logsumexp_rows(x, b, has_b, out, sign, unresolved):
     """
     for i in prange(x.shape[0]):
         row = x[i]
-        m = -np.inf
+        m = row.dtype.type(-np.inf)  # the row's dtype: float32 loops keep full vector width
         has_nan = False
-        for j in range(row.shape[0]):
-            if has_b and b[i, j] == 0:
-                continue
-            v = row[j]
-            has_nan |= v != v
-            m = max(m, v)
+        if has_b:
+            for j in range(row.shape[0]):
+                if b[i, j] != 0:
+                    v = row[j]
+                    has_nan |= v != v
+                    m = max(m, v)
+        else:
+            m = _row_max(row)
+            has_nan = m != m
         if has_nan or np.isinf(m):
             unresolved[i] = True
             continue
         count = 0.0
         s = 0.0
-        for j in range(row.shape[0]):
-            w = 1.0 if not has_b else np.float64(b[i, j])
-            if w == 0:
-                continue
-            if row[j] == m:
-                count += w
-            else:
-                s += w * np.float64(exp_nonpos(row[j] - m))
+        if has_b:
+            for j in range(row.shape[0]):
+                w = np.float64(b[i, j])
+                if w == 0:
+                    continue
+                if row[j] == m:
+                    count += w
+                else:
+                    s += w * np.float64(exp_nonpos(row[j] - m))
+        elif x.itemsize == 4:
+            # float32 results: a float64 sum of every term (the maximum's are
+            # exactly 1) is within an ulp, and this loop vectorizes best
+            for j in range(row.shape[0]):
+                s += exp_nonpos(row[j] - m)
+            count = 1.0
+            s -= 1.0
+        else:
+            # branch-free, so the loop vectorizes: the entries equal to the
+            # maximum are counted apart (their exp is exactly 1)
+            n_max = 0
+            for j in range(row.shape[0]):
+                at_max = row[j] == m
+                n_max += at_max
+                s += 0.0 if at_max else exp_nonpos(row[j] - m)
+            count = np.float64(n_max)
         if s != 0:
             s /= count
         sgn = np.sign(s + 1.0) * np.sign(count)

@@ -257,8 +257,8 @@ def as_csr(A, name: str) -> CSR:
     """
     if not sp.issparse(A):
         raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
-    check_sparse_structure(A, name)
-    if A.format != "csr":
+    if A.format != "csr":  # a CSR is checked once, below
+        check_sparse_structure(A, name)
         A = A.tocsr()
     n_rows, n_cols = A.shape
     indptr, indices, data = _check_compressed(A, name, n_rows, n_cols, "column")

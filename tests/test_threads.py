@@ -197,9 +197,9 @@ def test_blas_inside_parallel_kernels_runs_on_one_thread(monkeypatch):
 
     monkeypatch.setattr(_kernels, "conv_forward", spy)
     before = _blas_threads()
-    x = np.ones((8, 4, 20, 20))
+    x = np.ones((16, 8, 32, 32))  # above the serial threshold: the kernel runs on 2 threads
     with fm.thread_limit(2):
-        fm.conv2d(x, np.ones((6, 4, 3, 3)), padding=1)
+        fm.conv2d(x, np.ones((16, 8, 3, 3)), padding=1)
     assert seen == [[1]]
     assert _blas_threads() == before
 
@@ -243,3 +243,21 @@ def test_beside_torch_no_openmp_warning_and_same_results():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("ok")
     assert "OpenBLAS Warning" not in proc.stderr and "OpenMP" not in proc.stderr
+
+
+def test_blas_is_left_alone_where_it_cannot_overrun_the_count():
+    """Work too small for BLAS to go parallel skips the two threadpoolctl round trips."""
+    from fastmath._config.threads import kernel_threads
+
+    before = _blas_threads()
+    if before != [2]:
+        pytest.skip(f"needs BLAS on 2 threads to tell the cases apart, found {before}")
+    with fm.thread_limit(1):
+        with kernel_threads(10 ** 9, "flops", blas="outside"):
+            large = _blas_threads()
+        with kernel_threads(10, "flops", blas="outside"):
+            small = _blas_threads()
+    with fm.thread_limit(2), kernel_threads(10, "flops", blas="inside"):
+        serial_kernel = _blas_threads()
+    assert large == [1] and small == [2] and serial_kernel == [2]
+    assert _blas_threads() == before

@@ -192,12 +192,16 @@ def kernel_threads(work: float, kind: str, blas: str | None = None):
     """
     import numba
 
-    n = threads_for(work, kind)
+    small = work < SERIAL_WORK[kind]
+    n = 1 if small else get_num_threads()
     previous = numba.get_num_threads()
     if n != previous:
         numba.set_num_threads(n)
     try:
-        if blas is None:
+        # BLAS is left alone where it cannot multiply threads or overrun the count: inside a
+        # serial kernel, and for work too small for BLAS to go parallel on its own (this
+        # saves two threadpoolctl round trips, most of a small call's overhead)
+        if blas is None or (blas == "inside" and n == 1) or (blas == "outside" and small):
             yield n
         else:
             from .blas import blas_threads

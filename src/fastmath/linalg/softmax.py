@@ -1,6 +1,8 @@
 """Numerically stable :func:`softmax` and :func:`logsumexp`, drop-ins for ``scipy.special``'s."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._config.threads import kernel_threads
@@ -24,9 +26,12 @@ def _axes(ndim: int, axis) -> tuple:
 def _rows(x: np.ndarray, axes: tuple):
     """``x`` as C-ordered rows: the kept axes first (flattened), the reduced axes last."""
     kept = [a for a in range(x.ndim) if a not in axes]
-    moved = np.transpose(x, kept + list(axes))
-    reduced = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    n_rows = int(np.prod([x.shape[a] for a in kept], dtype=np.int64))
+    if axes == tuple(range(x.ndim - len(axes), x.ndim)):
+        moved = x  # the reduced axes are already last (the common case): no transpose
+    else:
+        moved = np.transpose(x, kept + list(axes))
+    reduced = math.prod(x.shape[a] for a in axes)
+    n_rows = math.prod(x.shape[a] for a in kept)
     return np.ascontiguousarray(moved).reshape(n_rows, reduced), moved.shape, kept
 
 
@@ -79,8 +84,9 @@ def softmax(x, axis=None):
     if rows.size:
         with kernel_threads(rows.size, "transcendental"):
             k.softmax_rows(rows, out)
-    order = np.argsort(kept + list(axes))
-    result = np.transpose(out.reshape(moved_shape), order)
+    result = out.reshape(moved_shape)
+    if kept + list(axes) != list(range(x1.ndim)):  # undo the move of the reduced axes
+        result = np.transpose(result, np.argsort(kept + list(axes)))
     return result.reshape(())[()] if scalar else result
 
 

@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         ax.set_yscale("log")
         ax.set_ylabel("time per call (ms, median and IQR)")
         ax.set_title(f"{family} on {machine}")
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1.0), loc="upper left")
         fig.tight_layout()
         path = args.out / f"{family}.png"
         fig.savefig(path, dpi=100)

@@ -258,6 +258,8 @@ def test_blas_is_left_alone_where_it_cannot_overrun_the_count():
         with kernel_threads(10, "flops", blas="outside"):
             small = _blas_threads()
     with fm.thread_limit(2), kernel_threads(10, "flops", blas="inside"):
-        serial_kernel = _blas_threads()
-    assert large == [1] and small == [2] and serial_kernel == [2]
+        small_kernel = _blas_threads()
+    with fm.thread_limit(1), kernel_threads(10 ** 9, "flops", blas="inside"):
+        limited_kernel = _blas_threads()
+    assert large == [1] and small == [2] and small_kernel == [2] and limited_kernel == [1]
     assert _blas_threads() == before

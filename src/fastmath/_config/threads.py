@@ -198,10 +198,10 @@ def kernel_threads(work: float, kind: str, blas: str | None = None):
     if n != previous:
         numba.set_num_threads(n)
     try:
-        # BLAS is left alone where it cannot multiply threads or overrun the count: inside a
-        # serial kernel, and for work too small for BLAS to go parallel on its own (this
-        # saves two threadpoolctl round trips, most of a small call's overhead)
-        if blas is None or (blas == "inside" and n == 1) or (blas == "outside" and small):
+        # BLAS is left alone for work too small for it to go parallel on its own: this
+        # saves two threadpoolctl round trips, most of a small call's overhead. A thread
+        # limit of 1 still holds BLAS to one thread on larger work.
+        if blas is None or small:
             yield n
         else:
             from .blas import blas_threads

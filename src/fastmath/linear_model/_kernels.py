@@ -55,19 +55,31 @@ class SGDSettings(NamedTuple):
     wscale_floor: float  # fold wscale into w below this (1e-9 float64, 1e-6 float32)
 
 
-@jit
+@jit(fastmath=False)  # scalar, IEEE like scikit-learn's: SGD amplifies a rounding difference
+def _log1pexp(x):
+    """``log(1 + exp(x))`` without overflow, scikit-learn's piecewise formula."""
+    if x <= -37.0:
+        return np.exp(x)
+    if x <= -2.0:
+        return np.log1p(np.exp(x))
+    if x <= 18.0:
+        return np.log(1.0 + np.exp(x))
+    if x <= 33.3:
+        return x + np.exp(-x)
+    return x
+
+
+@jit(fastmath=False)
 def loss_value(code, param, y, p):
-    """Loss of prediction ``p`` for target ``y`` (scikit-learn's definitions)."""
+    """Loss of prediction ``p`` for target ``y`` (scikit-learn's definitions).
+
+    The log loss is scikit-learn's half binomial loss on the label ``(y + 1) / 2``.
+    """
     if code == HINGE:
         z = p * y
         return param - z if z <= param else 0.0
     if code == LOG:
-        z = p * y
-        if z > 18.0:
-            return np.exp(-z)
-        if z < -18.0:
-            return -z
-        return np.log1p(np.exp(-z))
+        return _log1pexp(p) - 0.5 * (y + 1.0) * p
     if code == MODIFIED_HUBER:
         z = p * y
         if z >= 1.0:
@@ -87,18 +99,17 @@ def loss_value(code, param, y, p):
     return r if code == EPSILON_INSENSITIVE else r * r
 
 
-@jit
+@jit(fastmath=False)
 def loss_gradient(code, param, y, p):
     """Derivative of :func:`loss_value` with respect to ``p``."""
     if code == HINGE:
         return -y if p * y <= param else 0.0
-    if code == LOG:
-        z = p * y
-        if z > 18.0:
-            return -y * np.exp(-z)
-        if z < -18.0:
-            return -y
-        return -y / (np.exp(z) + 1.0)
+    if code == LOG:  # expit(p) - label, in scikit-learn's stable form
+        label = 0.5 * (y + 1.0)
+        if p > -37.0:
+            e = np.exp(-p)
+            return ((1.0 - label) - label * e) / (1.0 + e)
+        return np.exp(p) - label
     if code == MODIFIED_HUBER:
         z = p * y
         if z >= 1.0:

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
     threads_for
 from .._estimator_state import unchanged_on_error
-from .._validation import as_csr, check_sparse_structure
+from .._validation import check_sparse_structure
 from . import _kernels as K
 
 MAX_INT = np.iinfo(np.int32).max
@@ -147,19 +147,21 @@ class BaseSGD(BaseEstimator):
 
     @staticmethod
     def _kernel_rows(X):
-        """Dense X or the validated CSR arrays, in the form the kernel takes.
+        """Dense X or the CSR arrays, in the form the kernel takes.
 
-        Index arrays are int32 (scipy's default, no copy) unless the matrix
-        needs int64; dense input passes empty int32 placeholders, so the
-        common cases share one compiled signature per dtype.
+        A sparse X was checked in its own format before scikit-learn converted
+        it (``_validate_X_y``), so its arrays are used as they are, not checked
+        again. Index arrays are int32 (scipy's default, no copy) unless the
+        matrix needs int64; dense input passes empty int32 placeholders, so
+        the common cases share one compiled signature per dtype.
         """
         dtype = X.dtype
         if sp.issparse(X):
-            csr = as_csr(X, "X")
-            index = np.int32 if csr.indptr.dtype == np.int32 else np.int64
-            return (np.zeros((0, 0), dtype), csr.indptr.astype(index, copy=False),
-                    csr.indices.astype(index, copy=False), csr.data.astype(dtype, copy=False),
-                    True)
+            index = np.int32 if X.indptr.dtype == X.indices.dtype == np.int32 else np.int64
+            return (np.zeros((0, 0), dtype),
+                    np.ascontiguousarray(X.indptr, dtype=index),
+                    np.ascontiguousarray(X.indices, dtype=index),
+                    np.ascontiguousarray(X.data, dtype=dtype), True)
         return (np.ascontiguousarray(X), np.zeros(1, np.int32), np.zeros(0, np.int32),
                 np.zeros(0, dtype), False)
 

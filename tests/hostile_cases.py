@@ -245,7 +245,6 @@ def _add_argument_cases():
     from fastmath.anomaly import ZScoreDetector
     from fastmath.datasets import make_explicit_ratings, make_implicit_interactions
 
-    x = np.ones(4)
     for bad, label in ((1.5, "float"), (-1, "negative"), (10 ** 6, "huge"), ("3", "str"),
                        (np.nan, "nan")):
         refuse(f"ids/recommend/{label}", lambda bad=bad: _fitted("als").recommend(

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 import reference as ref
-from fastmath.datasets import make_explicit_ratings, make_implicit_interactions
+from fastmath.datasets import make_explicit_ratings
 from fastmath.recommend import ALS, SGDMF
 from fastmath.recommend._sgd_kernels import sgd_epoch
 

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 import fastmath as fm
-from fastmath import _registry, _warmup
+from fastmath import _warmup
 from fastmath._config import cache
 
 

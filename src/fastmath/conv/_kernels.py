@@ -1,20 +1,41 @@
 """Numba kernels of the convolution family (NCHW, C-contiguous, no validation).
 
-Geometry arguments are plain ints: stride (sh, sw), dilation (dh, dw) and the
-top/left padding (ph, pw); padding is implicit (out-of-range reads are zero),
+A convolution's geometry travels as one :class:`Geometry` record: kernel size
+(r, s), stride (sh, sw), the top/left padding (ph, pw), dilation (dh, dw) and
+the output size (oh, ow). Padding is implicit (out-of-range reads are zero),
 so no padded copy of the input is made.
 """
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
 
 
+class Geometry(NamedTuple):
+    """The integers of one convolution, as the kernels take them (a numba named tuple)."""
+
+    r: int
+    s: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+    oh: int
+    ow: int
+    pointwise: bool  # 1x1, stride 1, no padding: the input planes are the columns
+
+
 # --- im2col / col2im for one image and one channel group ----------------------
 
 @jit
-def im2col(img, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, cols):
+def im2col(img, c0, n_ch, geo, cols):
     """cols[(c, u, v), (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw] (0 outside)."""
+    r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
+        geo.dh, geo.dw, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
     for row in range(n_ch * r * s):
         c = row // (r * s)
@@ -36,8 +57,10 @@ def im2col(img, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, cols):
 
 
 @jit
-def col2im_add(cols, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, img):
+def col2im_add(cols, c0, n_ch, geo, img):
     """Scatter-add the columns back into one image: the adjoint of :func:`im2col`."""
+    r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
+        geo.dh, geo.dw, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
     for c in range(n_ch):
         plane = img[c0 + c]
@@ -57,15 +80,15 @@ def col2im_add(cols, c0, n_ch, r, s, sh, sw, ph, pw, dh, dw, oh, ow, img):
 
 
 @jit
-def _columns(img, g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols):
-    if pointwise:  # 1x1, stride 1, no padding: the planes are the columns
-        return img[g * c_g:(g + 1) * c_g].reshape((c_g, oh * ow))
-    im2col(img, g * c_g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, cols)
+def _columns(img, g, c_g, geo, cols):
+    if geo.pointwise:
+        return img[g * c_g:(g + 1) * c_g].reshape((c_g, geo.oh * geo.ow))
+    im2col(img, g * c_g, c_g, geo, cols)
     return cols
 
 
 @jit_parallel
-def conv_forward(x, w3, bias, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, out4):
+def conv_forward(x, w3, bias, geo, out4):
     """out4[n, g] = w3[g] @ im2col(x[n], g) + bias, parallel over images.
 
     ``w3`` is (groups, K_g, C_g*R*S), ``out4`` is (N, groups, K_g, OH*OW). Each
@@ -73,40 +96,41 @@ def conv_forward(x, w3, bias, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, o
     per thread; the caller holds BLAS at one thread.
     """
     groups, k_g, crs = w3.shape
-    c_g = crs // (r * s)
+    c_g = crs // (geo.r * geo.s)
+    hw = geo.oh * geo.ow
     for n in prange(x.shape[0]):
-        cols = np.empty((crs, oh * ow), dtype=x.dtype)
+        cols = np.empty((crs, hw), dtype=x.dtype)
         for g in range(groups):
-            col = _columns(x[n], g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols)
+            col = _columns(x[n], g, c_g, geo, cols)
             prod = np.dot(w3[g], col)
             dst = out4[n, g]
             for kk in range(k_g):
                 b = bias[g * k_g + kk]
-                for j in range(oh * ow):
+                for j in range(hw):
                     dst[kk, j] = prod[kk, j] + b
 
 
 @jit_parallel
-def conv_backward(x, w3, g4, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, bounds,
-                  grad_w_parts, grad_x):
+def conv_backward(x, w3, g4, geo, bounds, grad_w_parts, grad_x):
     """Weight gradient per chunk of images (summed by the caller, in chunk order,
     so the result does not depend on the thread count) and input gradient."""
     groups, k_g, crs = w3.shape
-    c_g = crs // (r * s)
+    c_g = crs // (geo.r * geo.s)
     for chunk in prange(bounds.shape[0] - 1):
-        cols = np.empty((crs, oh * ow), dtype=x.dtype)
+        cols = np.empty((crs, geo.oh * geo.ow), dtype=x.dtype)
         gw = grad_w_parts[chunk]
         gw[...] = 0
         for n in range(bounds[chunk], bounds[chunk + 1]):
             for g in range(groups):
-                col = _columns(x[n], g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, pointwise, cols)
+                col = _columns(x[n], g, c_g, geo, cols)
                 go = g4[n, g]
                 gw[g] += np.dot(go, col.T)
                 dcols = np.dot(w3[g].T, go)
-                if pointwise:
-                    grad_x[n, g * c_g:(g + 1) * c_g] += dcols.reshape((c_g, grad_x.shape[2], grad_x.shape[3]))
+                if geo.pointwise:
+                    grad_x[n, g * c_g:(g + 1) * c_g] += dcols.reshape(
+                        (c_g, grad_x.shape[2], grad_x.shape[3]))
                 else:
-                    col2im_add(dcols, g * c_g, c_g, r, s, sh, sw, ph, pw, dh, dw, oh, ow, grad_x[n])
+                    col2im_add(dcols, g * c_g, c_g, geo, grad_x[n])
 
 
 @jit_parallel

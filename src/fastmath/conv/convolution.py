@@ -62,10 +62,10 @@ class _Geometry:
         return (self.r, self.s, self.stride, self.ph, self.pw, self.oh, self.ow) == (
             1, 1, (1, 1), 0, 0, self.h, self.w)
 
-    def kernel_args(self):
+    def kernel_geometry(self):
         """The geometry as the kernels take it."""
-        return (self.r, self.s, *self.stride, self.ph, self.pw, *self.dilation, self.oh,
-                self.ow, self.is_pointwise())
+        return k.Geometry(self.r, self.s, *self.stride, self.ph, self.pw, *self.dilation,
+                          self.oh, self.ow, self.is_pointwise())
 
 
 def _inputs(x, weight, extra=()):
@@ -135,7 +135,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)
         with kernel_threads(geo.flops, "flops", blas="inside"):
-            k.conv_forward(x, w3, bias, *geo.kernel_args(),
+            k.conv_forward(x, w3, bias, geo.kernel_geometry(),
                            out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
     return out[0] if unbatched else out
 
@@ -185,5 +185,5 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     with kernel_threads(2 * geo.flops, "flops", blas="inside"):
         k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
                         grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
-                        *geo.kernel_args(), bounds, parts, grad_x)
+                        geo.kernel_geometry(), bounds, parts, grad_x)
     return (grad_x[0] if unbatched else grad_x), parts.sum(axis=0).reshape(weight.shape), grad_bias

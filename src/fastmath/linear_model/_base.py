@@ -15,9 +15,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._config.threads import get_num_threads, kernel_threads, max_threads, thread_limit, \
     threads_for
-from .._estimator_state import unchanged_on_error
 from .._validation import check_sparse_structure
 from . import _kernels as K
+from . import _sgd_losses as L
 
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's damping of the intercept on sparse data
@@ -25,22 +25,22 @@ PIPELINE_BLOCK_ROWS = 4096  # rows per double-buffer block of the two-thread den
 PIPELINE_MIN_FEATURES = 16  # narrower rows are cheap to visit in shuffled order: no pipeline
 
 LOSS_CODES = {
-    "hinge": (K.HINGE, 1.0),
-    "perceptron": (K.HINGE, 0.0),
-    "log_loss": (K.LOG, 0.0),
-    "modified_huber": (K.MODIFIED_HUBER, 0.0),
-    "squared_hinge": (K.SQUARED_HINGE, 1.0),
-    "squared_error": (K.SQUARED_ERROR, 0.0),
-    "huber": (K.HUBER, None),  # None: the ``epsilon`` parameter
-    "epsilon_insensitive": (K.EPSILON_INSENSITIVE, None),
-    "squared_epsilon_insensitive": (K.SQUARED_EPSILON_INSENSITIVE, None),
+    "hinge": (L.HINGE, 1.0),
+    "perceptron": (L.HINGE, 0.0),
+    "log_loss": (L.LOG, 0.0),
+    "modified_huber": (L.MODIFIED_HUBER, 0.0),
+    "squared_hinge": (L.SQUARED_HINGE, 1.0),
+    "squared_error": (L.SQUARED_ERROR, 0.0),
+    "huber": (L.HUBER, None),  # None: the ``epsilon`` parameter
+    "epsilon_insensitive": (L.EPSILON_INSENSITIVE, None),
+    "squared_epsilon_insensitive": (L.SQUARED_EPSILON_INSENSITIVE, None),
 }
 REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive")
-PENALTIES = {None: K.PENALTY_NONE, "l2": K.PENALTY_L2, "l1": K.PENALTY_L1,
-             "elasticnet": K.PENALTY_ELASTICNET}
-LEARNING_RATES = {"constant": K.LR_CONSTANT, "optimal": K.LR_OPTIMAL,
-                  "invscaling": K.LR_INVSCALING, "adaptive": K.LR_ADAPTIVE,
-                  "pa1": K.LR_PA1, "pa2": K.LR_PA2}
+PENALTIES = {None: L.PENALTY_NONE, "l2": L.PENALTY_L2, "l1": L.PENALTY_L1,
+             "elasticnet": L.PENALTY_ELASTICNET}
+LEARNING_RATES = {"constant": L.LR_CONSTANT, "optimal": L.LR_OPTIMAL,
+                  "invscaling": L.LR_INVSCALING, "adaptive": L.LR_ADAPTIVE,
+                  "pa1": L.LR_PA1, "pa2": L.LR_PA2}
 
 
 _SCHEDULES = StrOptions(set(LEARNING_RATES))
@@ -89,9 +89,9 @@ class BaseSGD(BaseEstimator):
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
 
-    def _settings(self, dtype, sparse: bool, max_iter: int, early_stopping: bool) -> K.SGDSettings:
+    def _settings(self, dtype, sparse: bool, max_iter: int, early_stopping: bool) -> L.SGDSettings:
         code, param = LOSS_CODES[self.loss]
-        return K.SGDSettings(
+        return L.SGDSettings(
             loss=code, loss_param=float(self.epsilon if param is None else param),
             penalty=PENALTIES[self.penalty], alpha=float(self.alpha),
             l1_ratio=0.0 if self.l1_ratio is None else float(self.l1_ratio),
@@ -224,8 +224,8 @@ class BaseSGD(BaseEstimator):
                            np.asarray(positives, np.int64), train, val, coef, intercept,
                            avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
                            n_iter, status, t_end, pa)
-        if np.any(status == K.DIVERGED):
-            bad = int(np.argmax(status == K.DIVERGED))
+        if np.any(status == L.DIVERGED):
+            bad = int(np.argmax(status == L.DIVERGED))
             raise ValueError(
                 f"SGD diverged (the weights became NaN or infinite) during epoch "
                 f"{int(n_iter[bad])}; the model was left unchanged. Use a smaller learning rate "

@@ -42,7 +42,8 @@ def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
     """
     order = train.copy()
     state = np.full(1, seed, dtype=np.uint64)
-    st, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
+    record, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
+    st = record[0]
     n_iter = 0
     status = OK
     for epoch in range(s.max_iter):
@@ -96,7 +97,8 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
     """
     order = train.copy()
     state = np.full(1, seed, dtype=np.uint64)
-    st, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
+    record, q, l1_ratio, optimal_init, track = _setup(w, b_out[0], ab_out[0], s, t0)
+    st = record[0]
     n_train = order.shape[0]
     d = X.shape[1]
     Xb = np.empty((2, block_rows, d), X.dtype)
@@ -141,7 +143,8 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
                 for task in prange(2):
                     if task == 0:
                         _train_rows(Xb[cur], no_rows, no_rows, no_data, False, yb[cur],
-                                    swb[cur], positive, iota[:stop - start], w, aw, q, st, s,
+                                    swb[cur], positive, iota[:stop - start], w, aw, q,
+                                    record[0], s,  # the record itself cannot enter a parfor
                                     l1_ratio, optimal_init, track, weight_pos, weight_neg, pa)
                     elif next_pipe:
                         _gather(X, y, sw, order, stop, min(stop + block_rows, n_train),

@@ -36,9 +36,13 @@ from ._sgd_rows import (
 )
 
 
-# Slots of the float64 state vector a fit carries between epochs and row blocks.
-WSCALE, B, AVG_B, AVG_A, AVG_DEN, U, T, ETA, OBJECTIVE, SQ_RAW, L1_RAW = range(11)
-BEST_OBJECTIVE, BEST_SCORE, NO_IMPROVEMENT, N_STATE = 11, 12, 13, 14
+# What a fit carries between epochs and row blocks: one record (a NumPy structured
+# scalar, mutable in compiled code). The weights are ``wscale * w``; the averaged
+# weights are ``(aw + avg_a * w) / avg_den``; ``u`` is the cumulative L1 penalty;
+# ``sq_raw``/``l1_raw`` the squared and absolute norms of ``w``; ``t`` the sample count.
+STATE = np.dtype([(name, np.float64) for name in (
+    "wscale", "b", "avg_b", "avg_a", "avg_den", "u", "t", "eta", "objective", "sq_raw",
+    "l1_raw", "best_objective", "best_score", "no_improvement")])
 
 
 @jit
@@ -51,9 +55,9 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
     as without PA (with both in one loop, CSR epochs took twice as long).
     """
     alpha = s.alpha
-    wscale, b, avg_b = st[WSCALE], st[B], st[AVG_B]
-    average_a, average_b, u, t, eta = st[AVG_A], st[AVG_DEN], st[U], st[T], st[ETA]
-    objective, sq_raw, l1_raw = st[OBJECTIVE], st[SQ_RAW], st[L1_RAW]
+    wscale, b, avg_b = st.wscale, st.b, st.avg_b
+    average_a, average_b, u, t, eta = st.avg_a, st.avg_den, st.u, st.t, st.eta
+    objective, sq_raw, l1_raw = st.objective, st.sq_raw, st.l1_raw
     for ii in range(rows.shape[0]):
         i = rows[ii]
         _prefetch_rows(X, indptr, indices, data, sparse, y, sw, rows, ii)
@@ -130,32 +134,34 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
             sq_raw += dsq
             l1_raw += dl1
         t += 1.0
-    st[WSCALE], st[B], st[AVG_B] = wscale, b, avg_b
-    st[AVG_A], st[AVG_DEN], st[U], st[T], st[ETA] = average_a, average_b, u, t, eta
-    st[OBJECTIVE], st[SQ_RAW], st[L1_RAW] = objective, sq_raw, l1_raw
+    st.wscale, st.b, st.avg_b = wscale, b, avg_b
+    st.avg_a, st.avg_den, st.u, st.t, st.eta = average_a, average_b, u, t, eta
+    st.objective, st.sq_raw, st.l1_raw = objective, sq_raw, l1_raw
 
 
 @jit
 def _fold_scale(w, aw, st, average):
     """Make ``w`` the true weights (wscale 1) and fold the running average into ``aw``."""
-    wscale = st[WSCALE]
+    wscale = st.wscale
     if average > 0:
         for j in range(w.shape[0]):
-            aw[j] = (aw[j] + st[AVG_A] * w[j]) / st[AVG_DEN]
-        st[AVG_A] = 0.0
-        st[AVG_DEN] = 1.0
+            aw[j] = (aw[j] + st.avg_a * w[j]) / st.avg_den
+        st.avg_a = 0.0
+        st.avg_den = 1.0
     for j in range(w.shape[0]):
         w[j] *= wscale
-    st[WSCALE] = 1.0
+    st.wscale = 1.0
 
 
 @jit
 def _setup(w, b0, ab0, s, t0):
-    """State vector, L1 accumulators and the constants of a fit."""
-    st = np.zeros(N_STATE)
-    st[WSCALE], st[B], st[AVG_B] = 1.0, b0, ab0
-    st[AVG_DEN], st[T], st[ETA] = 1.0, t0, s.eta0
-    st[BEST_OBJECTIVE], st[BEST_SCORE] = np.inf, -np.inf
+    """The state (a one-record array: callers keep it and work on its record), the L1
+    accumulators and the constants of a fit."""
+    state = np.zeros(1, dtype=STATE)
+    st = state[0]
+    st.wscale, st.b, st.avg_b = 1.0, b0, ab0
+    st.avg_den, st.t, st.eta = 1.0, t0, s.eta0
+    st.best_objective, st.best_score = np.inf, -np.inf
     q = np.zeros(w.shape[0] if s.penalty >= PENALTY_L1 else 0, dtype=w.dtype)
     l1_ratio = s.l1_ratio
     if s.penalty == PENALTY_L2:
@@ -168,41 +174,41 @@ def _setup(w, b0, ab0, s, t0):
         initial_eta0 = typw / max(1.0, loss_gradient(s.loss, s.loss_param, 1.0, -typw))
         optimal_init = 1.0 / (initial_eta0 * s.alpha)
     track = s.tol > -np.inf and not s.early_stopping  # the objective needs the norms
-    return st, q, l1_ratio, optimal_init, track
+    return state, q, l1_ratio, optimal_init, track
 
 
 @jit
 def _begin_epoch(w, st, track):
-    st[OBJECTIVE] = 0.0
+    st.objective = 0.0
     if track:
-        st[SQ_RAW], st[L1_RAW] = _norms(w)
+        st.sq_raw, st.l1_raw = _norms(w)
 
 
 @jit
 def _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw, st, s, n_train):
     """Divergence check and scikit-learn's stopping rule; returns (stop, status)."""
-    if not _all_finite(w, st[B]):
+    if not _all_finite(w, st.b):
         return True, DIVERGED
     if s.early_stopping:
         _fold_scale(w, aw, st, s.average)  # the score wants the true weights
-        score = _validation_score(w, st[B], X, indptr, indices, data, sparse, y, sw, positive,
+        score = _validation_score(w, st.b, X, indptr, indices, data, sparse, y, sw, positive,
                                   val, s.classifier)
-        if s.tol > -np.inf and score < st[BEST_SCORE] + s.tol:
-            st[NO_IMPROVEMENT] += 1
+        if s.tol > -np.inf and score < st.best_score + s.tol:
+            st.no_improvement += 1
         else:
-            st[NO_IMPROVEMENT] = 0
-        st[BEST_SCORE] = max(st[BEST_SCORE], score)
+            st.no_improvement = 0
+        st.best_score = max(st.best_score, score)
     else:
-        objective = st[OBJECTIVE] / max(1, n_train)
-        if s.tol > -np.inf and objective > st[BEST_OBJECTIVE] - s.tol:
-            st[NO_IMPROVEMENT] += 1
+        objective = st.objective / max(1, n_train)
+        if s.tol > -np.inf and objective > st.best_objective - s.tol:
+            st.no_improvement += 1
         else:
-            st[NO_IMPROVEMENT] = 0
-        st[BEST_OBJECTIVE] = min(st[BEST_OBJECTIVE], objective)
-    if st[NO_IMPROVEMENT] >= s.n_iter_no_change:
-        if s.learning_rate == LR_ADAPTIVE and st[ETA] > 1e-6:
-            st[ETA] /= 5.0
-            st[NO_IMPROVEMENT] = 0
+            st.no_improvement = 0
+        st.best_objective = min(st.best_objective, objective)
+    if st.no_improvement >= s.n_iter_no_change:
+        if s.learning_rate == LR_ADAPTIVE and st.eta > 1e-6:
+            st.eta /= 5.0
+            st.no_improvement = 0
         else:
             return True, OK
     return False, OK
@@ -212,6 +218,6 @@ def _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw, st
 def _finish(w, aw, st, s, b_out, ab_out, n_iter, status):
     """Write the true weights and intercepts back; the return value of a fit."""
     _fold_scale(w, aw, st, s.average)
-    b_out[0] = st[B]
-    ab_out[0] = st[AVG_B]
-    return n_iter, status, st[T]
+    b_out[0] = st.b
+    ab_out[0] = st.avg_b
+    return n_iter, status, st.t

@@ -256,10 +256,14 @@ def test_blas_is_left_alone_where_it_cannot_overrun_the_count():
         with kernel_threads(10 ** 9, "flops", blas="outside"):
             large = _blas_threads()
         with kernel_threads(10, "flops", blas="outside"):
+            small_limited = _blas_threads()
+        with kernel_threads(10 ** 9, "flops", blas="inside"):
+            limited_kernel = _blas_threads()
+    with fm.thread_limit(2):
+        with kernel_threads(10, "flops", blas="outside"):
             small = _blas_threads()
-    with fm.thread_limit(2), kernel_threads(10, "flops", blas="inside"):
-        small_kernel = _blas_threads()
-    with fm.thread_limit(1), kernel_threads(10 ** 9, "flops", blas="inside"):
-        limited_kernel = _blas_threads()
-    assert large == [1] and small == [2] and small_kernel == [2] and limited_kernel == [1]
+        with kernel_threads(10, "flops", blas="inside"):
+            small_kernel = _blas_threads()
+    assert large == [1] and small_limited == [1] and limited_kernel == [1]  # the limit holds
+    assert small == [2] and small_kernel == [2]  # small work: BLAS left alone
     assert _blas_threads() == before

@@ -192,16 +192,17 @@ def kernel_threads(work: float, kind: str, blas: str | None = None):
     """
     import numba
 
+    limit = get_num_threads()
     small = work < SERIAL_WORK[kind]
-    n = 1 if small else get_num_threads()
+    n = 1 if small else limit
     previous = numba.get_num_threads()
     if n != previous:
         numba.set_num_threads(n)
     try:
-        # BLAS is left alone for work too small for it to go parallel on its own: this
-        # saves two threadpoolctl round trips, most of a small call's overhead. A thread
-        # limit of 1 still holds BLAS to one thread on larger work.
-        if blas is None or small:
+        # BLAS is left alone for work too small for it to go parallel on its own (this
+        # saves two threadpoolctl round trips, most of a small call's overhead), unless
+        # the caller limited fastmath to one thread: then BLAS gets one thread too.
+        if blas is None or (small and limit > 1):
             yield n
         else:
             from .blas import blas_threads

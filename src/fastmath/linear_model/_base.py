@@ -18,6 +18,7 @@ from .._config.threads import get_num_threads, kernel_threads, max_threads, thre
 from .._validation import check_sparse_structure
 from . import _kernels as K
 from . import _sgd_losses as L
+from ._sgd_rows import CsrRows, DenseRows
 
 MAX_INT = np.iinfo(np.int32).max
 SPARSE_INTERCEPT_DECAY = 0.01  # scikit-learn's damping of the intercept on sparse data
@@ -147,23 +148,19 @@ class BaseSGD(BaseEstimator):
 
     @staticmethod
     def _kernel_rows(X):
-        """Dense X or the CSR arrays, in the form the kernel takes.
+        """Dense X as :class:`DenseRows`, a CSR matrix as :class:`CsrRows`.
 
         A sparse X was checked in its own format before scikit-learn converted
         it (``_validate_X_y``), so its arrays are used as they are, not checked
         again. Index arrays are int32 (scipy's default, no copy) unless the
-        matrix needs int64; dense input passes empty int32 placeholders, so
-        the common cases share one compiled signature per dtype.
+        matrix needs int64.
         """
-        dtype = X.dtype
         if sp.issparse(X):
             index = np.int32 if X.indptr.dtype == X.indices.dtype == np.int32 else np.int64
-            return (np.zeros((0, 0), dtype),
-                    np.ascontiguousarray(X.indptr, dtype=index),
-                    np.ascontiguousarray(X.indices, dtype=index),
-                    np.ascontiguousarray(X.data, dtype=dtype), True)
-        return (np.ascontiguousarray(X), np.zeros(1, np.int32), np.zeros(0, np.int32),
-                np.zeros(0, dtype), False)
+            return CsrRows(np.ascontiguousarray(X.indptr, dtype=index),
+                           np.ascontiguousarray(X.indices, dtype=index),
+                           np.ascontiguousarray(X.data, dtype=X.dtype))
+        return DenseRows(np.ascontiguousarray(X))
 
     def _split(self, y, n: int, early_stopping: bool, random_state):
         """Training and validation row indices (validation only with early stopping)."""
@@ -195,7 +192,8 @@ class BaseSGD(BaseEstimator):
         early_stopping = self.early_stopping and not partial
         random_state = check_random_state(self.random_state)
         n_threads = self._threads()
-        Xd, indptr, indices, data, sparse = self._kernel_rows(X)
+        rows = self._kernel_rows(X)
+        sparse = isinstance(rows, CsrRows)
         train, val = self._split(y_codes, X.shape[0], early_stopping, random_state)
         seeds = random_state.randint(MAX_INT, size=len(positives)).astype(np.uint64)
         settings = self._settings(X.dtype, sparse, max_iter, early_stopping)
@@ -215,15 +213,14 @@ class BaseSGD(BaseEstimator):
             # one problem: a second thread feeds the shuffled rows (same result)
             with thread_limit(2), kernel_threads(work, "flops"):
                 n_iter[0], status[0], t_end[0] = K.fit_one_pipelined(
-                    Xd, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
+                    rows.X, y_codes, sw, int(positives[0]), train, val, coef[0], intercept[0:1],
                     avg_coef[0], avg_intercept[0:1], seeds[0], settings, float(self.t_),
                     w_pos[0], w_neg[0], PIPELINE_BLOCK_ROWS, pa)
         else:
             with thread_limit(min(threads, k)), kernel_threads(work, "flops"):
-                K.fit_many(Xd, indptr, indices, data, sparse, y_codes, sw,
-                           np.asarray(positives, np.int64), train, val, coef, intercept,
-                           avg_coef, avg_intercept, seeds, settings, float(self.t_), w_pos, w_neg,
-                           n_iter, status, t_end, pa)
+                K.fit_many(rows, y_codes, sw, np.asarray(positives, np.int64), train, val, coef,
+                           intercept, avg_coef, avg_intercept, seeds, settings, float(self.t_),
+                           w_pos, w_neg, n_iter, status, t_end, pa)
         if np.any(status == L.DIVERGED):
             bad = int(np.argmax(status == L.DIVERGED))
             raise ValueError(

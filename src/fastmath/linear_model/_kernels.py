@@ -4,8 +4,9 @@ The update rules are scikit-learn's plain SGD (``_plain_sgd``): the weight
 vector is stored as ``wscale * w`` so that L2 shrinkage costs O(1) per sample,
 and the L1 part of the penalty is the cumulative penalty of Tsuruoka, Tsujii
 and Ananiadou (2009), applied to the features of the current sample only, so
-each sample costs O(nnz) for sparse rows. Dense and CSR rows share one kernel;
-the ``sparse`` flag picks the row accessors.
+each sample costs O(nnz) for sparse rows. The rows come as a
+:class:`~._sgd_rows.DenseRows` or :class:`~._sgd_rows.CsrRows` record; each
+compiles its own trainer.
 
 The pieces: the losses and the settings (``_sgd_losses``), row access
 (``_sgd_rows``), the per-row step and epoch bookkeeping (``_sgd_step``), and
@@ -22,6 +23,7 @@ from .._cycles import cycle_count
 from .._prefetch import prefetch_row
 from .._random import shuffle_inplace
 from ._sgd_losses import OK
+from ._sgd_rows import DenseRows
 from ._sgd_step import (
     _begin_epoch,
     _end_epoch,
@@ -32,8 +34,8 @@ from ._sgd_step import (
 
 
 @jit
-def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
-            w, b_out, aw, ab_out, seed, s, t0, weight_pos, weight_neg, pa):
+def fit_one(rows, y, sw, positive, train, val, w, b_out, aw, ab_out, seed, s, t0, weight_pos,
+            weight_neg, pa):
     """Train one binary (``positive >= 0``) or regression problem in place.
 
     ``w``/``b_out[0]`` hold the initial and then the fitted weights and
@@ -50,11 +52,10 @@ def fit_one(X, indptr, indices, data, sparse, y, sw, positive, train, val,
         if s.shuffle:
             shuffle_inplace(order, state)
         _begin_epoch(w, st, track)
-        _train_rows(X, indptr, indices, data, sparse, y, sw, positive, order, w, aw, q, st, s,
-                    l1_ratio, optimal_init, track, weight_pos, weight_neg, pa)
+        _train_rows(rows, y, sw, positive, order, w, aw, q, st, s, l1_ratio, optimal_init, track,
+                    weight_pos, weight_neg, pa)
         n_iter = epoch + 1
-        stop, status = _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw,
-                                  st, s, order.shape[0])
+        stop, status = _end_epoch(rows, y, sw, positive, val, w, aw, st, s, order.shape[0])
         if stop:
             break
     return _finish(w, aw, st, s, b_out, ab_out, n_iter, status)
@@ -105,8 +106,7 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
     yb = np.empty((2, block_rows), y.dtype)
     swb = np.empty((2, block_rows), sw.dtype)
     iota = np.arange(block_rows)
-    no_rows = np.zeros(1, np.int32)  # the dense placeholders the Python side passes too
-    no_data = np.zeros(0, X.dtype)
+    rows = DenseRows(X)
     n_blocks = (n_train + block_rows - 1) // block_rows
     slot = np.full(2, -1, np.int64)  # which block each buffer holds
     spent = np.zeros(2)  # probe cycles per row: [straight, pipelined]
@@ -142,8 +142,8 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
                     slot[cur] = blk
                 for task in prange(2):
                     if task == 0:
-                        _train_rows(Xb[cur], no_rows, no_rows, no_data, False, yb[cur],
-                                    swb[cur], positive, iota[:stop - start], w, aw, q,
+                        _train_rows(DenseRows(Xb[cur]), yb[cur], swb[cur], positive,
+                                    iota[:stop - start], w, aw, q,
                                     record[0], s,  # the record itself cannot enter a parfor
                                     l1_ratio, optimal_init, track, weight_pos, weight_neg, pa)
                     elif next_pipe:
@@ -152,29 +152,25 @@ def fit_one_pipelined(X, y, sw, positive, train, val, w, b_out, aw, ab_out, seed
                 if next_pipe:
                     slot[1 - cur] = nxt
             else:
-                _train_rows(X, no_rows, no_rows, no_data, False, y, sw, positive,
-                            order[start:stop], w, aw, q, st, s, l1_ratio, optimal_init, track,
-                            weight_pos, weight_neg, pa)
+                _train_rows(rows, y, sw, positive, order[start:stop], w, aw, q, st, s, l1_ratio,
+                            optimal_init, track, weight_pos, weight_neg, pa)
             per_row = (cycle_count() - begin) / (stop - start)
             if 0 < blk <= 2 * PROBE_BLOCKS:
                 spent[1 if pipe else 0] += per_row
             elif pipe and per_row > STALL_FACTOR * spent[0] / PROBE_BLOCKS:
                 pipelined = False  # the gather thread stalled (a busy core): straight till the epoch ends
         n_iter = epoch + 1
-        stop_fit, status = _end_epoch(X, no_rows, no_rows, no_data, False, y, sw, positive, val,
-                                      w, aw, st, s, n_train)
+        stop_fit, status = _end_epoch(rows, y, sw, positive, val, w, aw, st, s, n_train)
         if stop_fit:
             break
     return _finish(w, aw, st, s, b_out, ab_out, n_iter, status)
 
 
 @jit_parallel
-def fit_many(X, indptr, indices, data, sparse, y, sw, positives, train, val,
-             coef, intercept, avg_coef, avg_intercept, seeds, s, t0, weights_pos, weights_neg,
-             n_iter, status, t_end, pa):
+def fit_many(rows, y, sw, positives, train, val, coef, intercept, avg_coef, avg_intercept,
+             seeds, s, t0, weights_pos, weights_neg, n_iter, status, t_end, pa):
     """:func:`fit_one` for each row of ``coef``, the problems spread over the threads."""
     for k in prange(positives.shape[0]):
         n_iter[k], status[k], t_end[k] = fit_one(
-            X, indptr, indices, data, sparse, y, sw, positives[k], train, val,
-            coef[k], intercept[k:k + 1], avg_coef[k], avg_intercept[k:k + 1], seeds[k], s, t0,
-            weights_pos[k], weights_neg[k], pa)
+            rows, y, sw, positives[k], train, val, coef[k], intercept[k:k + 1], avg_coef[k],
+            avg_intercept[k:k + 1], seeds[k], s, t0, weights_pos[k], weights_neg[k], pa)

@@ -21,18 +21,16 @@ from ._sgd_losses import (
     loss_value,
 )
 from ._sgd_rows import (
-    _add_average,
     _all_finite,
-    _dense_axpy,
-    _dense_dot,
-    _l1_penalty,
     _norms,
-    _prefetch_rows,
-    _row_sqnorm,
-    _sparse_axpy,
-    _sparse_dot,
     _target,
-    _validation_score,
+    prefetch_ahead,
+    row_add_average,
+    row_axpy,
+    row_dot,
+    row_l1,
+    row_sqnorm,
+    validation_score,
 )
 
 
@@ -46,9 +44,9 @@ STATE = np.dtype([(name, np.float64) for name in (
 
 
 @jit
-def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, q, st, s,
-                l1_ratio, optimal_init, track, weight_pos, weight_neg, pa):
-    """One SGD step per row of ``rows``, in order (scikit-learn's ``_plain_sgd`` body).
+def _train_rows(rows, y, sw, positive, order, w, aw, q, st, s, l1_ratio, optimal_init, track,
+                weight_pos, weight_neg, pa):
+    """One SGD step per row of ``order``, in order (scikit-learn's ``_plain_sgd`` body).
 
     ``pa`` is None for gradient steps and True for the passive-aggressive ones:
     numba prunes the other branch per type, so the gradient loop stays as lean
@@ -58,13 +56,10 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
     wscale, b, avg_b = st.wscale, st.b, st.avg_b
     average_a, average_b, u, t, eta = st.avg_a, st.avg_den, st.u, st.t, st.eta
     objective, sq_raw, l1_raw = st.objective, st.sq_raw, st.l1_raw
-    for ii in range(rows.shape[0]):
-        i = rows[ii]
-        _prefetch_rows(X, indptr, indices, data, sparse, y, sw, rows, ii)
-        if sparse:
-            p = np.float64(_sparse_dot(w, indptr, indices, data, i)) * wscale + b
-        else:
-            p = np.float64(_dense_dot(w, X, i)) * wscale + b
+    for ii in range(order.shape[0]):
+        i = order[ii]
+        prefetch_ahead(rows, y, sw, order, ii)
+        p = np.float64(row_dot(rows, w, i)) * wscale + b
         if s.learning_rate == LR_OPTIMAL:
             eta = 1.0 / (alpha * (optimal_init + t - 1.0))
         elif s.learning_rate == LR_INVSCALING:
@@ -78,7 +73,7 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
         class_weight = weight_pos if yi > 0.0 else weight_neg
         if pa is not None:
             # the smallest step that zeroes the loss, capped (PA-I) or damped (PA-II) by C
-            sq = _row_sqnorm(X, indptr, data, sparse, i)
+            sq = row_sqnorm(rows, i)
             if s.learning_rate == LR_PA1:
                 if sq == 0.0:
                     continue  # as scikit-learn: the sample is skipped, t does not advance
@@ -112,25 +107,21 @@ def _train_rows(X, indptr, indices, data, sparse, y, sw, positive, rows, w, aw, 
                 wscale = 1.0
         if update != 0.0:
             c = w.dtype.type(update / wscale)
-            if sparse:
-                dsq, dl1 = _sparse_axpy(w, indptr, indices, data, i, c, track)
-            else:
-                dsq, dl1 = _dense_axpy(w, X, i, c, track)
+            dsq, dl1 = row_axpy(rows, w, i, c, track)
             sq_raw += dsq
             l1_raw += dl1
             if s.fit_intercept:
                 b += update * s.intercept_decay
         if 0 < s.average <= t:
             n_avg = t - s.average + 1.0
-            _add_average(aw, X, indptr, indices, data, sparse, i, update / wscale, average_a)
+            row_add_average(rows, aw, i, update / wscale, average_a)
             if n_avg > 1.0:
                 average_b /= 1.0 - 1.0 / n_avg
             average_a += average_b * wscale / n_avg
             avg_b += (b - avg_b) / n_avg
         if s.penalty >= PENALTY_L1:
             u += l1_ratio * eta * alpha
-            dsq, dl1 = _l1_penalty(w, q, aw, indptr, indices, sparse, i, u, wscale,
-                                   average_a, track)
+            dsq, dl1 = row_l1(rows, w, q, aw, i, u, wscale, average_a, track)
             sq_raw += dsq
             l1_raw += dl1
         t += 1.0
@@ -185,14 +176,13 @@ def _begin_epoch(w, st, track):
 
 
 @jit
-def _end_epoch(X, indptr, indices, data, sparse, y, sw, positive, val, w, aw, st, s, n_train):
+def _end_epoch(rows, y, sw, positive, val, w, aw, st, s, n_train):
     """Divergence check and scikit-learn's stopping rule; returns (stop, status)."""
     if not _all_finite(w, st.b):
         return True, DIVERGED
     if s.early_stopping:
         _fold_scale(w, aw, st, s.average)  # the score wants the true weights
-        score = _validation_score(w, st.b, X, indptr, indices, data, sparse, y, sw, positive,
-                                  val, s.classifier)
+        score = validation_score(w, st.b, rows, y, sw, positive, val, s.classifier)
         if s.tol > -np.inf and score < st.best_score + s.tol:
             st.no_improvement += 1
         else:

@@ -14,8 +14,12 @@ import reference as ref
     ((5, 7), (7, 3)),             # 2-D
     ((100, 4, 4), (100, 4, 4)),   # stacked 4x4 (unrolled kernel)
     ((50, 3, 4), (50, 4, 4)),     # (m, 4) @ (4, 4)
-    ((6, 8, 8), (6, 8, 8)),
-    ((3, 16, 16), (3, 16, 16)),
+    ((6, 8, 8), (6, 8, 8)),       # stacked 8x8 (unrolled kernel)
+    ((3, 16, 16), (3, 16, 16)),   # stacked 16x16 (unrolled kernel)
+    ((5, 3, 8), (5, 8, 8)),       # (m, 8) @ (8, 8)
+    ((7, 1, 16, 16), (1, 5, 16, 16)),  # broadcast both ways, 16x16 kernel
+    ((2, 17, 16), (2, 16, 16)),   # m past the small kernels: BLAS
+    ((4, 8, 8), (8, 8)),          # one matrix against a stack
     ((2, 3, 5, 4), (3, 4, 2)),    # broadcast batch
     ((7, 1, 4, 4), (1, 5, 4, 4)), # broadcast both ways, small kernel
     ((4, 4), (9, 4, 4)),          # 2-D broadcast against a stack
@@ -35,6 +39,7 @@ def test_matches_reference(rng, dtype, layout, shapes):
 
 
 @pytest.mark.parametrize("shapes", [((0, 4, 4), (0, 4, 4)), ((3, 0), (0, 2)), ((2, 0, 4), (2, 4, 4)),
+                                    ((0, 8, 8), (0, 8, 8)), ((2, 0, 16), (2, 16, 16)),
                                     ((5, 4, 4), (5, 4, 0))])
 def test_empty(shapes):
     a, b = np.ones(shapes[0]), np.ones(shapes[1])
@@ -43,9 +48,10 @@ def test_empty(shapes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_nan_and_inf_propagate_like_numpy(dtype):
-    a = np.ones((10, 4, 4), dtype)
-    b = np.ones((10, 4, 4), dtype)
+@pytest.mark.parametrize("k", [4, 8, 16])
+def test_nan_and_inf_propagate_like_numpy(dtype, k):
+    a = np.ones((10, k, k), dtype)
+    b = np.ones((10, k, k), dtype)
     a[1, 2, 3] = np.nan
     a[2, 0, 0] = np.inf
     b[3, 1, 1] = -np.inf
@@ -100,7 +106,7 @@ def test_scalar_rejected():
 
 @settings(max_examples=25, deadline=None)
 @given(batch=st.lists(st.integers(1, 3), max_size=2), m=st.integers(1, 6),
-       k=st.sampled_from([1, 4, 5]), n=st.sampled_from([1, 4, 7]))
+       k=st.sampled_from([1, 4, 5, 8, 16]), n=st.sampled_from([1, 4, 7, 8, 16]))
 def test_hypothesis_shapes(batch, m, k, n):
     rng = np.random.default_rng(len(batch) * 100 + m * 10 + k + n)
     a = rng.standard_normal((*batch, m, k))

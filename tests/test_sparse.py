@@ -96,3 +96,44 @@ def test_bad_input():
         fm.spmv(A, sp.csr_matrix(np.ones((3, 1))))
     with pytest.raises(TypeError, match="A must hold real numbers"):
         fm.spmv(sp.csr_matrix(np.eye(3, dtype=complex)), np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_handle_matches_reference(rng, dtype, index_dtype):
+    A = _random_csr(rng, (60, 40), 0.1, dtype, index_dtype)
+    H = fm.CSRHandle(A)
+    x = rng.standard_normal(40).astype(dtype)
+    B = rng.standard_normal((40, 3)).astype(dtype)
+    assert H.shape == A.shape and H.nnz == A.nnz and H.dtype == dtype
+    np.testing.assert_allclose(fm.spmv(H, x), ref.spmv(A, x), **tol(dtype, 10))
+    np.testing.assert_allclose(fm.spmm(H, B), ref.spmm(A, B), **tol(dtype, 10))
+    assert fm.CSRHandle(H).nnz == H.nnz
+
+
+def test_handle_keeps_its_checked_structure(rng):
+    A = _random_csr(rng, (30, 20), 0.2, np.float64)
+    want = ref.spmv(A, np.ones(20))
+    H = fm.CSRHandle(A)
+    A.indices[0] = 10**6  # the original's structure breaks after the handle was made
+    with pytest.raises(ValueError, match="A is malformed"):
+        fm.spmv(A, np.ones(20))
+    np.testing.assert_allclose(fm.spmv(H, np.ones(20)), want)  # the handle holds its own copy
+    assert not H._csr.indices.flags.writeable and not H._csr.indptr.flags.writeable
+
+
+def test_handle_sees_new_values(rng):
+    A = _random_csr(rng, (30, 20), 0.2, np.float64)
+    H = fm.CSRHandle(A)
+    A.data *= 2.0  # same structure, new values: what repeated products are for
+    np.testing.assert_allclose(fm.spmv(H, np.ones(20)), ref.spmv(A, np.ones(20)))
+
+
+def test_handle_rejects_bad_input():
+    bad = sp.csr_matrix((np.ones(2), np.array([0, 9]), np.array([0, 1, 2])), shape=(2, 3))
+    with pytest.raises(ValueError, match="A is malformed"):
+        fm.CSRHandle(bad)
+    with pytest.raises(TypeError, match="A must be a scipy.sparse"):
+        fm.CSRHandle(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="x must have 2 rows"):
+        fm.spmv(fm.CSRHandle(sp.eye(2, format="csr")), np.ones(3))

@@ -34,7 +34,7 @@ _CONFIG_NAMES = {
 _FAMILY_NAMES = {
     "conv": ("avg_pool2d", "avg_pool2d_backward", "conv2d", "conv2d_backward", "convolve2d",
              "correlate2d", "max_pool2d", "max_pool2d_backward"),
-    "linalg": ("gram", "linear", "linear_backward", "logsumexp", "matmul", "pairwise_sqdist",
+    "linalg": ("CSRHandle", "gram", "linear", "linear_backward", "logsumexp", "matmul", "pairwise_sqdist",
                "softmax", "spmm", "spmv"),
 }
 _LAZY = {**_CONFIG_NAMES, **{name: family for family, names in _FAMILY_NAMES.items()

@@ -83,6 +83,12 @@ def _softmax_example(name):
     return example
 
 
+def _handle_example(dtype):
+    la, rng = _fm(), np.random.default_rng(0)
+    A = la.CSRHandle(_csr(rng, 6, 5, 12, dtype))
+    return la.spmv(A, _rand(rng, 5, dtype)), la.spmm(A, _rand(rng, (5, 3), dtype))
+
+
 # --- benchmark cases -----------------------------------------------------------
 
 def _matmul_cases(size, rng):
@@ -186,6 +192,10 @@ def _spmv_cases(size, rng):
         yield Case(FAMILY, "spmv", f"CSR {n_rows}x{n_cols} nnz={A.nnz}", dt.__name__,
                    lambda A=A, x=x: la.spmv(A, x), {"scipy": lambda A=A, x=x: A @ x},
                    1.0, "scipy")
+        handle = la.CSRHandle(A)  # checked once: what repeated products pay
+        yield Case(FAMILY, "spmv", f"CSRHandle {n_rows}x{n_cols} nnz={A.nnz}", dt.__name__,
+                   lambda H=handle, x=x: la.spmv(H, x), {"scipy": lambda A=A, x=x: A @ x},
+                   1.0, "scipy")
 
 
 def _softmax_cases(name):
@@ -268,6 +278,7 @@ KERNELS = [
            ("scipy",)),
     Kernel("spmm", FAMILY, _sparse_example("spmm"), _spmm_cases, _sparse_sweep("spmm"),
            ("scipy",)),
+    Kernel("CSRHandle", FAMILY, _handle_example, None, peers=()),
     Kernel("softmax", FAMILY, _softmax_example("softmax"), _softmax_cases("softmax"),
            _softmax_sweep("softmax"), ("scipy", "torch")),
     Kernel("logsumexp", FAMILY, _softmax_example("logsumexp"), _softmax_cases("logsumexp"),

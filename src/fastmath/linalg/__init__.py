@@ -3,9 +3,10 @@ from .distances import pairwise_sqdist
 from .layers import linear, linear_backward
 from .products import gram, matmul
 from .softmax import logsumexp, softmax
-from .sparse import spmm, spmv
+from .sparse import CSRHandle, spmm, spmv
 
 __all__ = [
+    "CSRHandle",
     "gram",
     "linear",
     "linear_backward",

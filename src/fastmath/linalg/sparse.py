@@ -1,4 +1,5 @@
-"""Sparse-dense products: :func:`spmv` and :func:`spmm`."""
+"""Sparse-dense products: :func:`spmv` and :func:`spmm`, and :class:`CSRHandle` for
+repeated products with one matrix."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,11 +9,72 @@ from .._config.threads import kernel_threads, threads_for
 from .._validation import as_csr, as_float_array, result_dtype
 from . import _kernels as k
 
-__all__ = ["spmv", "spmm"]
+__all__ = ["CSRHandle", "spmv", "spmm"]
+
+
+class CSRHandle:
+    """A sparse matrix validated once, for repeated :func:`spmv`/:func:`spmm` calls.
+
+    :func:`spmv` and :func:`spmm` check a matrix's structure (O(nnz)) on every
+    call, since numba does not bounds-check; for one product that pass costs
+    about as much as the product. A handle checks it once and keeps private,
+    read-only copies of ``indptr`` and ``indices``, so later changes to the
+    original matrix's structure cannot reach the kernels unchecked. The values
+    are shared: writing to ``A.data`` in place (same structure, new values) is
+    seen by later products.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix or array, shape (n, m)
+        Any format; converted to CSR (int32 or int64 indices kept) and checked.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    nnz : int
+    dtype : numpy.dtype
+        float32 or float64.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, fastmath as fm
+    >>> A = fm.CSRHandle(sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]])))
+    >>> fm.spmv(A, np.array([3.0, 4.0]))
+    array([3., 8.])
+    >>> A.shape, A.nnz
+    ((2, 2), 2)
+    """
+
+    __slots__ = ("_csr",)
+
+    def __init__(self, A):
+        if isinstance(A, CSRHandle):
+            self._csr = A._csr
+            return
+        csr = as_csr(A, "A")
+        indptr, indices = csr.indptr.copy(), csr.indices.copy()
+        indptr.flags.writeable = False
+        indices.flags.writeable = False
+        self._csr = csr._replace(indptr=indptr, indices=indices)
+
+    @property
+    def shape(self) -> tuple:
+        return self._csr.shape
+
+    @property
+    def nnz(self) -> int:
+        return self._csr.nnz
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._csr.data.dtype
+
+    def __repr__(self) -> str:
+        return f"CSRHandle(shape={self.shape}, nnz={self.nnz}, dtype={self.dtype})"
 
 
 def _prepare(A, other, name, ndim):
-    csr = as_csr(A, "A")
+    csr = A._csr if isinstance(A, CSRHandle) else as_csr(A, "A")
     other = as_float_array(other, name, ndim=ndim)
     dtype = result_dtype(csr.data.dtype, other.dtype)
     csr = csr._replace(data=csr.data.astype(dtype, copy=False))
@@ -34,8 +96,9 @@ def spmv(A, x):
 
     Parameters
     ----------
-    A : scipy.sparse matrix or array, shape (n, m)
-        Any format; converted to CSR and its structure validated.
+    A : scipy.sparse matrix or array, or CSRHandle, shape (n, m)
+        Any format; converted to CSR and its structure validated (a
+        :class:`CSRHandle` was validated once, when it was made).
     x : array_like, shape (m,)
 
     Returns
@@ -62,8 +125,9 @@ def spmm(A, B):
 
     Parameters
     ----------
-    A : scipy.sparse matrix or array, shape (n, m)
-        Any format; converted to CSR and its structure validated.
+    A : scipy.sparse matrix or array, or CSRHandle, shape (n, m)
+        Any format; converted to CSR and its structure validated (a
+        :class:`CSRHandle` was validated once, when it was made).
     B : array_like, shape (m, p)
 
     Returns

@@ -55,6 +55,21 @@ def test_export_tree(tmp_path):
     assert not (tmp_path / "tests").exists()
 
 
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="needs the git checkout")
+def test_export_tree_times_this_trees_cases(tmp_path):
+    """The base gets this tree's registry: a resized case must not read as a slowdown."""
+    mine = tmp_path / "mine" / "_registry"
+    mine.mkdir(parents=True)
+    (mine / "__init__.py").write_text("MARK = 'this tree'\n")
+    (tmp_path / "mine" / "bench").mkdir()
+    (tmp_path / "mine" / "bench" / "peers.py").write_text("")
+    src = gate.export_tree("HEAD", tmp_path / "base", mine)
+    registry = src / "fastmath" / "_registry"
+    assert (registry / "__init__.py").read_text() == "MARK = 'this tree'\n"
+    assert sorted(p.name for p in registry.iterdir()) == ["__init__.py"]
+
+
 def test_bad_options_are_refused(capsys):
     with pytest.raises(SystemExit):
         gate.main(["HEAD", "--threshold", "0.9"])

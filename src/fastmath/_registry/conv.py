@@ -146,7 +146,7 @@ def _correlate_cases(name):
         import scipy.signal
 
         ours, peer = getattr(_fm(), name), getattr(scipy.signal, name)
-        n = {"quick": 128, "asv": 512, "full": 512}[size]
+        n = {"quick": 128, "asv": 2048, "full": 512}[size]
         for dtype in (np.float32, np.float64):
             image = _rand(rng, (n, n), dtype)
             for r in ((3, 5, 7) if size == "full" else (5,)):
@@ -162,7 +162,7 @@ def _correlate_cases(name):
 def _pool_cases(name):
     def cases(size, rng):
         cv = _fm()
-        n, c, h = {"quick": (8, 16, 32), "asv": (32, 32, 32), "full": (64, 64, 32)}[size]
+        n, c, h = {"quick": (8, 16, 32), "asv": (128, 64, 32), "full": (64, 64, 32)}[size]
         for dtype in (np.float32, np.float64):
             x = _rand(rng, (n, c, h, h), dtype)
             out, argmax = cv.max_pool2d(x, 2)

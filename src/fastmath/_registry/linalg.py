@@ -93,7 +93,7 @@ def _handle_example(dtype):
 
 def _matmul_cases(size, rng):
     la = _fm()
-    sizes = {"quick": (256,), "asv": (384,), "full": (512, 1024, 2048)}[size]
+    sizes = {"quick": (256,), "asv": (768,), "full": (512, 1024, 2048)}[size]
     for n in sizes:
         for dt in (np.float32, np.float64):
             a, b = _rand(rng, (n, n), dt), _rand(rng, (n, n), dt)

@@ -102,9 +102,10 @@ class Worker:
 def export_tree(base: str, dest: Path, registry_from: Path | None = None) -> Path:
     """``src/`` of commit ``base`` under ``dest``; returns its ``src`` directory.
 
-    A base older than the kernel registry gets a copy of ``registry_from``
-    (this tree's ``fastmath/_registry``), so its public functions can be timed on
-    the same cases; kernels whose calls it does not support are skipped.
+    With ``registry_from`` (this tree's ``fastmath/_registry``), the base's own
+    registry, if it has one, is replaced by a copy of it, so both trees time the
+    same cases even when a change resized them; kernels whose calls the base
+    does not support are skipped.
     """
     archive = subprocess.run(["git", "archive", "--format=tar", base, "src"], check=True,
                              capture_output=True).stdout
@@ -114,7 +115,8 @@ def export_tree(base: str, dest: Path, registry_from: Path | None = None) -> Pat
         with tarfile.open(fileobj=f) as tar:
             tar.extractall(dest, filter="data")
     registry = dest / "src" / "fastmath" / "_registry"
-    if registry_from is not None and not registry.exists():
+    if registry_from is not None:
+        shutil.rmtree(registry, ignore_errors=True)
         shutil.copytree(registry_from, registry)
         shutil.copy(registry_from.parent / "bench" / "peers.py", registry.parent / "bench")
     return dest / "src"

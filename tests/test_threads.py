@@ -154,8 +154,16 @@ def test_serial_and_parallel_paths_agree_exactly(name):
         serial = call()
     with fm.thread_limit(2):
         parallel = call()
-    for a, b in zip(np.atleast_1d(serial) if not isinstance(serial, tuple) else serial,
-                    np.atleast_1d(parallel) if not isinstance(parallel, tuple) else parallel):
+    pairs = list(zip(np.atleast_1d(serial) if not isinstance(serial, tuple) else serial,
+                     np.atleast_1d(parallel) if not isinstance(parallel, tuple) else parallel))
+    if name == "linear_backward":
+        # grad_x and grad_weight are BLAS products, and BLAS runs on the thread count
+        # it is given (1, then 2): it may split the sum differently, so they agree to
+        # rounding only. grad_bias is fastmath's own chunked column sum: exact.
+        blas, pairs = pairs[:2], pairs[2:]
+        for a, b in blas:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for a, b in pairs:
         np.testing.assert_array_equal(a, b)
 
 

@@ -137,3 +137,24 @@ def test_handle_rejects_bad_input():
         fm.CSRHandle(np.ones((2, 2)))
     with pytest.raises(ValueError, match="x must have 2 rows"):
         fm.spmv(fm.CSRHandle(sp.eye(2, format="csr")), np.ones(3))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("shape", [(0, 5), (5, 0), (1, 1), (40, 30)])
+def test_handle_layouts_and_edge_shapes(rng, layout, shape):
+    A = _random_csr(rng, shape, 0.3, np.float64)
+    H = fm.CSRHandle(A)
+    x = in_layout(rng.standard_normal(shape[1]), layout)
+    B = in_layout(rng.standard_normal((shape[1], 4)), layout)
+    np.testing.assert_allclose(fm.spmv(H, x), ref.spmv(A, x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fm.spmm(H, B), ref.spmm(A, B), rtol=1e-12, atol=1e-12)
+
+
+def test_handle_propagates_nan_and_converts_other_values_once():
+    A = sp.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]], dtype=np.int64))
+    H = fm.CSRHandle(A)
+    assert H.dtype == np.float64
+    A.data[:] = 100  # not float: the handle holds its own converted values
+    np.testing.assert_array_equal(fm.spmv(H, np.ones(3)), [3.0, 3.0])
+    np.testing.assert_array_equal(fm.spmv(H, np.array([1.0, np.nan, np.inf])),
+                                  [np.inf, np.nan])

@@ -192,7 +192,8 @@ def csr_spmv(indptr, indices, data, x, bounds, out):
             s = 0.0
             for p in range(start, end):
                 # unsigned: the indices were checked to lie in [0, len(x)), and numba
-                # then skips the negative-index wraparound, 1.4x on one thread
+                # then skips the negative-index wraparound (with the carried row start,
+                # 1.4x on one thread)
                 s += data[p] * x[np.uint64(indices[p])]
             out[i] = s
             start = end

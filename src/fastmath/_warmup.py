@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing import get_context
 
-__all__ = ["WouldCompile", "load_only", "units", "warmup"]
+__all__ = ["WouldCompile", "load_cached", "load_only", "units", "warmup"]
 
 # Seconds one unit took to compile on the development machine (2-core AMD
 # EPYC); used only to hand the biggest units out first.
@@ -80,6 +80,33 @@ def _run_example(kernel, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. ConvergenceWarning of a 2-iteration fit
         kernel.example(dtype)
+
+
+def _load(todo, on_loaded=None) -> list:
+    """Load each (kernel, dtype) of ``todo`` whose code is cached; return those that are not."""
+    missing = []
+    with load_only():
+        for kernel, dtype in todo:
+            t0 = time.perf_counter()
+            try:
+                _run_example(kernel, dtype)
+            except WouldCompile:
+                missing.append((kernel, dtype))
+                continue
+            if on_loaded is not None:
+                on_loaded(kernel, dtype, time.perf_counter() - t0)
+    return missing
+
+
+def load_cached(families=None, kernels=None) -> list[str]:
+    """Load the cached kernels of ``families``/``kernels`` into this process; compile nothing.
+
+    Returns
+    -------
+    list of str
+        The units (``"kernel[dtype]"``) not in the cache: they compile on first use.
+    """
+    return [unit_name(k, dtype) for k, dtype in _load(units(families, kernels))]
 
 
 # --- worker processes -----------------------------------------------------------
@@ -171,27 +198,16 @@ def warmup(verbose: bool = False, *, families=None, kernels=None, jobs: int | No
         progress = sys.stderr.isatty()
     bar = tqdm(total=len(todo_all), desc="fastmath warmup", unit="kernel",
                disable=not progress, file=sys.stderr)
-    report, missing = {}, []
-    with load_only():
-        for kernel, dtype in todo_all:
-            t0 = time.perf_counter()
-            try:
-                _run_example(kernel, dtype)
-            except WouldCompile:
-                missing.append((kernel, dtype))
-                continue
-            report[unit_name(kernel, dtype)] = time.perf_counter() - t0
-            bar.update()
+    report = {}
+
+    def loaded(kernel, dtype, seconds):
+        report[unit_name(kernel, dtype)] = seconds
+        bar.update()
+
+    missing = _load(todo_all, loaded)
     if missing and jobs > 1 and len(missing) > 1:
         report.update(_compile_in_pool(missing, min(jobs, len(missing)), bar))
-        missing_after = []
-        with load_only():
-            for kernel, dtype in missing:  # load what the workers compiled
-                try:
-                    _run_example(kernel, dtype)
-                except WouldCompile:
-                    missing_after.append((kernel, dtype))
-        missing = missing_after
+        missing = _load(missing)  # what the workers compiled
     for kernel, dtype in missing:  # compile here: one job, or what the pool could not cache
         t0 = time.perf_counter()
         _run_example(kernel, dtype)

@@ -1,0 +1,152 @@
+"""The Dask client fastmath's distributed functions run on, and the worker plugin.
+
+With a Dask client current (``distributed.Client(...)`` or a ``with``
+block), its cluster is used. Without one, the first call that needs a
+cluster starts an embedded ``LocalCluster`` in this process (threads: the
+kernels release the GIL) and says so once. Plain NumPy/SciPy input never
+needs a cluster: it runs in-process, as the rest of fastmath does.
+"""
+from __future__ import annotations
+
+import threading
+import warnings
+
+__all__ = ["EmbeddedClusterWarning", "FastmathWorkerPlugin", "get_client", "is_dask_collection"]
+
+PLUGIN_NAME = "fastmath"
+
+try:
+    from distributed import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover - the extra is not installed
+    _WorkerPlugin = object
+
+_lock = threading.Lock()
+_embedded = {"client": None}
+
+
+class EmbeddedClusterWarning(UserWarning):
+    """Issued once, when fastmath starts its own in-process Dask cluster."""
+
+
+def is_dask_collection(x) -> bool:
+    """True for a Dask array, DataFrame or Series (without importing Dask for NumPy input)."""
+    try:
+        from dask import is_dask_collection as check
+    except ImportError:  # pragma: no cover - the extra is not installed
+        return False
+    return bool(check(x))
+
+
+def _require_distributed():
+    try:
+        import distributed
+    except ImportError as err:  # pragma: no cover - the extra is not installed
+        raise ImportError("fastmath.distributed needs Dask: pip install 'fastmath[distributed]'"
+                          ) from err
+    return distributed
+
+
+def get_client(client=None):
+    """The client to run on: ``client``, else the current one, else an embedded cluster.
+
+    The embedded cluster is one in-process worker with as many threads as
+    this process may use (each task then runs fastmath's kernels on one
+    thread). It is started once and reused; an :class:`EmbeddedClusterWarning`
+    says so.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+
+    Returns
+    -------
+    distributed.Client
+        With :class:`FastmathWorkerPlugin` registered.
+    """
+    distributed = _require_distributed()
+    if client is None:
+        try:
+            client = distributed.get_client()
+        except ValueError:
+            client = _embedded_client(distributed)
+    elif not isinstance(client, distributed.Client):
+        raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
+    _register_plugin(client)
+    return client
+
+
+def _embedded_client(distributed):
+    from .._config.threads import usable_cpus
+
+    with _lock:
+        client = _embedded["client"]
+        if client is None or client.status != "running":
+            threads = usable_cpus()
+            cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=threads,
+                                               processes=False, dashboard_address=None)
+            client = distributed.Client(cluster, set_as_default=False)
+            _embedded["client"] = client
+            warnings.warn(f"fastmath.distributed: no Dask client, so an embedded LocalCluster "
+                          f"(1 worker, {threads} threads, in this process) was started; create "
+                          f"a distributed.Client to use another cluster",
+                          EmbeddedClusterWarning, stacklevel=4)
+        return client
+
+
+def _register_plugin(client) -> None:
+    if getattr(client, "_fastmath_plugin", False):
+        return
+    with _lock:
+        if not getattr(client, "_fastmath_plugin", False):
+            hosts = {}
+            for w in client.scheduler_info(n_workers=-1)["workers"].values():
+                hosts[w["host"]] = hosts.get(w["host"], 0) + w["nthreads"]
+            client.register_plugin(FastmathWorkerPlugin(host_threads=hosts), name=PLUGIN_NAME)
+            client._fastmath_plugin = True
+
+
+def worker_threads(cpus: int, host_threads: int) -> int:
+    """fastmath threads per task: the host's CPUs shared among the Dask threads on it."""
+    return max(1, cpus // max(1, host_threads))
+
+
+class FastmathWorkerPlugin(_WorkerPlugin):
+    """Prepares each worker before its first fastmath task.
+
+    * Sets fastmath's thread count (``fastmath.set_num_threads``): the CPUs
+      this worker may use divided among the Dask threads of all workers on
+      its host, so that tasks running side by side do not oversubscribe the
+      cores. Dask sets ``OMP_NUM_THREADS=1``, which numba does not read.
+    * Loads the compiled kernels of ``families`` from fastmath's cache (it
+      compiles nothing: a cold kernel compiles on its first task).
+
+    Parameters
+    ----------
+    threads : int, optional
+        Fixed thread count per task instead of the computed one.
+    families : list of str, optional
+        Families to load from the cache (default: all).
+    host_threads : dict, optional
+        Dask threads per host name, as the scheduler listed them; a host not
+        listed counts the worker's own threads.
+    """
+
+    idempotent = True
+
+    def __init__(self, threads=None, families=None, host_threads=None):
+        self.threads = threads
+        self.families = families
+        self.host_threads = dict(host_threads or {})
+
+    def setup(self, worker):
+        import fastmath
+        from .._config.threads import usable_cpus
+        from .._warmup import load_cached
+
+        threads = self.threads
+        if threads is None:
+            host = worker.address.split("://")[-1].rsplit(":", 1)[0]
+            host_threads = self.host_threads.get(host, worker.state.nthreads)
+            threads = worker_threads(usable_cpus(), host_threads)
+        fastmath.set_num_threads(min(threads, fastmath.max_threads()))
+        self.missing_ = load_cached(families=self.families)

@@ -11,7 +11,7 @@ Examples
 >>> import numpy as np, dask.array as da
 >>> import fastmath.distributed as fd
 >>> X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(4, 2))
->>> fd.running_moments(X, scheduler="sync").mean
+>>> fd.running_moments(X).mean
 array([5., 6.])
 """
 from __future__ import annotations
@@ -24,6 +24,12 @@ _NAMES = {
     "EmbeddedClusterWarning": "_engine",
     "FastmathWorkerPlugin": "_engine",
     "get_client": "_engine",
+    **{name: "blockwise" for name in ("avg_pool2d", "conv2d", "linear", "map_rows",
+                                      "max_pool2d", "pairwise_sqdist", "predict", "spmm")},
+    **{name: "statistics" for name in ("MahalanobisDetector", "RobustZScoreDetector",
+                                       "ZScoreDetector", "running_moments")},
+    **{name: "metrics" for name in ("average_precision_score", "roc_auc_score")},
+    "fit_incremental": "linear_model",
 }
 
 __all__ = sorted(_NAMES)

@@ -17,6 +17,7 @@ from .._config.threads import kernel_threads
 from ..recommend import _als_kernels as K
 from ..recommend.als import _bounds, _gram, _row_sq, _sq_norm
 from . import _als_blocks as B
+from ._engine import tree_reduce
 
 
 def _lost_errors():
@@ -217,14 +218,6 @@ def _explicit_task(csr, n_rows, f, mean, reg, squared_errors, *parts):
     return X, x_bias, penalty, sse
 
 
-def _tree_sum(client, futures):
-    while len(futures) > 1:
-        pairs = [client.submit(operator.add, futures[i], futures[i + 1], pure=False)
-                 for i in range(0, len(futures) - 1, 2)]
-        futures = pairs + ([futures[-1]] if len(futures) % 2 else [])
-    return futures[0]
-
-
 def _field(client, futures, k):
     return [client.submit(operator.getitem, f, k, pure=False) for f in futures]
 
@@ -255,8 +248,6 @@ class _Loop:
         Y = c.scatter(model.item_factors, broadcast=False, hash=False)
         ybias = None if model.implicit else c.scatter(model.item_bias, hash=False)
         popularity = c.scatter(model.item_popularity, hash=False)
-        out_ids = np.empty((ids.size, min(N, model.item_factors.shape[0])), np.int32)
-        out_scores = np.empty(out_ids.shape, model.item_factors.dtype)
         jobs = []
         for b in range(n_blocks):
             where = np.flatnonzero(ids % n_blocks == b)
@@ -266,8 +257,14 @@ class _Loop:
                     d.shape[1], self.Xb[b], None if self.xbias is None else self.xbias[b], Y,
                     ybias, popularity, model.global_mean, ids[where] // n_blocks, N,
                     filter_liked, filter_items, items, pure=False)))
+        out_ids = np.zeros((0, 0), np.int32)
+        out_scores = np.zeros((0, 0), model.item_factors.dtype)
         for where, job in jobs:
-            out_ids[where], out_scores[where] = job.result()
+            block_ids, block_scores = job.result()
+            if not out_ids.size:  # N capped to the candidates, as in-process
+                out_ids = np.empty((ids.size, block_ids.shape[1]), block_ids.dtype)
+                out_scores = np.empty((ids.size, block_ids.shape[1]), block_scores.dtype)
+            out_ids[where], out_scores[where] = block_ids, block_scores
         return out_ids, out_scores
 
 
@@ -304,7 +301,7 @@ class ImplicitLoop(_Loop):
 
     def _gram_plus_reg(self, blocks):
         c = self.client
-        gram = _tree_sum(c, c.map(_gram_task, blocks, pure=False))
+        gram = tree_reduce(c, c.map(_gram_task, blocks, pure=False), operator.add)
         return gram, c.submit(_add_reg_task, gram, float(self.model.regularization), pure=False)
 
     def _half(self, csr, own, other, needed, gram_for_loss):
@@ -328,7 +325,7 @@ class ImplicitLoop(_Loop):
             self.history.append((loss + reg * self.y_sq) / self.norm)
         XtX = None
         if not use_cg or last:  # a separate pass, as in-process
-            XtX = _tree_sum(c, c.map(_gram_task, self.Xb, pure=False))
+            XtX = tree_reduce(c, c.map(_gram_task, self.Xb, pure=False), operator.add)
         items = self._half(self.item_csr, self.Yb, self.Xb, d.item_needed, XtX)
         self.Yb = _field(c, items, 0)
         self.y_sq = sum(c.gather(_field(c, items, 3)))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 import warnings
 
-__all__ = ["EmbeddedClusterWarning", "FastmathWorkerPlugin", "get_client", "is_dask_collection"]
+__all__ = ["EmbeddedClusterWarning", "FastmathWorkerPlugin", "get_client", "is_dask_collection",
+           "tree_reduce"]
 
 PLUGIN_NAME = "fastmath"
 
@@ -150,3 +151,26 @@ class FastmathWorkerPlugin(_WorkerPlugin):
             threads = worker_threads(usable_cpus(), host_threads)
         fastmath.set_num_threads(min(threads, fastmath.max_threads()))
         self.missing_ = load_cached(families=self.families)
+
+
+def tree_reduce(client, futures, merge, *args, position=False):
+    """Merge ``futures`` pairwise, left to right, level by level, on the cluster.
+
+    ``merge(a, b, *args)`` (with ``position=True``: ``merge(a, b, *args,
+    level, index)``, e.g. to seed a random draw) runs where Dask puts it; the
+    fixed pairing keeps floating-point results independent of timing.
+
+    Returns
+    -------
+    distributed.Future
+    """
+    if not futures:
+        raise ValueError("nothing to merge: the collection has no blocks")
+    level = 0
+    while len(futures) > 1:
+        merged = [client.submit(merge, futures[i], futures[i + 1], *args,
+                                *((level, i) if position else ()), pure=False)
+                  for i in range(0, len(futures) - 1, 2)]
+        futures = merged + ([futures[-1]] if len(futures) % 2 else [])
+        level += 1
+    return futures[0]

@@ -8,6 +8,9 @@ Three views, all read from the kernel registry:
   with the default threads and with one thread;
 * ``--sweep``: each kernel from one element up to a large problem, against
   its peer, with the per-call overhead at the smallest size.
+
+``--family distributed`` runs apart (see :mod:`fastmath.bench.distributed`):
+the cost of the Dask path against in-memory, and its scaling with workers.
 """
 from __future__ import annotations
 
@@ -30,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Time fastmath kernels and their peers in one process (alternating runs, "
         "medians and interquartile ranges; speedup = peer time / fastmath time).",
     )
-    p.add_argument("--family", action="append", choices=_registry.FAMILIES,
-                   help="family (package) to run; repeatable; default: all")
+    p.add_argument("--family", action="append", choices=_registry.FAMILIES + ("distributed",),
+                   help="family (package) to run; repeatable; default: all but 'distributed', "
+                   "which runs on its own (needs fastmath[distributed])")
     p.add_argument("--kernel", action="append", metavar="NAME",
                    help="only this kernel (a public name, e.g. softmax); repeatable")
     p.add_argument("--size", choices=("quick", "full"), default="full",
@@ -185,9 +189,32 @@ def _check_plot_dependency(parser, args):
                          "(or pip install matplotlib)")
 
 
+def _distributed(parser, args) -> int:
+    if args.family != ["distributed"] or args.kernel or args.sweep or args.contended:
+        parser.error("--family distributed runs on its own (no other family, --kernel, "
+                     "--sweep or --contended)")
+    try:
+        from . import distributed
+    except ImportError as exc:  # pragma: no cover - the extra is not installed
+        parser.error(f"--family distributed needs fastmath[distributed]: {exc}")
+    rows = distributed.run(args.size)
+    print(f"fastmath bench (distributed, {args.size} sizes): threading layer "
+          f"{_threads.threading_layer()}.")
+    print(machine.summary())
+    print()
+    print(distributed.format_rows(rows))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"machine": machine.describe(), "view": "distributed", "size": args.size,
+                       "rows": rows}, fh, indent=1)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.family and "distributed" in args.family:
+        return _distributed(parser, args)
     try:
         selected = _registry.select(args.family, args.kernel)
     except ValueError as exc:

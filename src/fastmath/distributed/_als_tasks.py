@@ -320,19 +320,19 @@ class ImplicitLoop(_Loop):
         use_cg, reg, last = m.solver == "cg", float(m.regularization), it == m.iterations - 1
         users = self._half(self.user_csr, self.Xb, self.Yb, d.user_needed, None)
         self.Xb = _field(c, users, 0)
-        if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
-            loss = sum(c.gather(_field(c, users, 1)))
-            self.history.append((loss + reg * self.y_sq) / self.norm)
         XtX = None
         if not use_cg or last:  # a separate pass, as in-process
             XtX = tree_reduce(c, c.map(_gram_task, self.Xb, pure=False), operator.add)
         items = self._half(self.item_csr, self.Yb, self.Xb, d.item_needed, XtX)
         self.Yb = _field(c, items, 0)
-        self.y_sq = sum(c.gather(_field(c, items, 3)))
+        # one round trip per iteration for the scalars (the factors stay on the workers)
+        user_loss, x_sq, terms, y_sq = c.gather([_field(c, users, 1), _field(c, users, 3),
+                                                 _field(c, items, 2), _field(c, items, 3)])
+        if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
+            self.history.append((sum(user_loss) + reg * self.y_sq) / self.norm)
+        self.y_sq = sum(y_sq)
         if XtX is not None:
-            terms = sum(c.gather(_field(c, items, 2)))
-            x_sq = sum(c.gather(_field(c, users, 3)))
-            self.history.append((terms + reg * (x_sq + self.y_sq)) / self.norm)
+            self.history.append((sum(terms) + reg * (sum(x_sq) + self.y_sq)) / self.norm)
 
 
 class ExplicitLoop(_Loop):
@@ -365,6 +365,7 @@ class ExplicitLoop(_Loop):
         self.Xb, self.xbias = _field(c, users, 0), _field(c, users, 1)
         items = self._half(self.item_csr, self.rows[1], self.Xb, self.xbias, d.item_needed, True)
         self.Yb, self.ybias = _field(c, items, 0), _field(c, items, 1)
-        penalty = sum(c.gather(_field(c, users, 2))) + sum(c.gather(_field(c, items, 2)))
-        sse = sum(c.gather(_field(c, items, 3)))
-        self.history.append((sse + float(self.model.regularization) * penalty) / d.nnz)
+        user_penalty, item_penalty, sse = c.gather([_field(c, users, 2), _field(c, items, 2),
+                                                    _field(c, items, 3)])
+        penalty = sum(user_penalty) + sum(item_penalty)
+        self.history.append((sum(sse) + float(self.model.regularization) * penalty) / d.nnz)

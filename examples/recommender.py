@@ -5,8 +5,11 @@ interactions (power-law item popularity), or on a MovieLens ``u.data`` /
 ``ratings.csv`` you already have, holds out 20% of each user's interactions,
 and reports precision@10 and NDCG@10 next to the most-popular baseline, the
 top-10 items of one user, and a figure of the training loss per iteration.
+``--dask`` fits ALS with ``fastmath.distributed`` on a Dask DataFrame of the
+(user, item, value) triples, on an embedded Dask cluster (or the one a
+``DASK_SCHEDULER_ADDRESS`` names).
 
-    python examples/recommender.py [--small] [--movielens PATH] [--out recommender_loss.png]
+    python examples/recommender.py [--small] [--dask] [--movielens PATH] [--out recommender_loss.png]
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ def main(argv=None):
     parser.add_argument("--small", action="store_true", help="a small data set (smoke test)")
     parser.add_argument("--movielens", metavar="PATH", help="MovieLens u.data or ratings.csv")
     parser.add_argument("--out", default="recommender_loss.png", help="PNG figure path ('' for none)")
+    parser.add_argument("--dask", action="store_true",
+                        help="fit ALS on Dask (fastmath.distributed; needs fastmath[distributed])")
     args = parser.parse_args(argv)
     plt = pyplot_or_exit() if args.out else None
     if args.movielens:
@@ -41,10 +46,17 @@ def main(argv=None):
     print(f"{source}: {data.shape[0]:,} users x {data.shape[1]:,} items, {data.nnz:,} "
           f"interactions ({test.nnz:,} held out)")
     epochs = 5 if args.small else 15
+    als_params = dict(factors=64, iterations=epochs, regularization=0.05, random_state=0,
+                      show_progress=False)
+    if args.dask:
+        import fastmath.distributed as fd
+
+        als = fd.ALS(blocks=(4, 4), **als_params)
+    else:
+        als = ALS(**als_params)
     models = {
         "most popular": MostPopular(),
-        "ALS (implicit, CG)": ALS(factors=64, iterations=epochs, regularization=0.05,
-                                  random_state=0, show_progress=False),
+        "ALS (implicit, CG)": als,
         "SGDMF": SGDMF(factors=64, epochs=epochs, random_state=0, show_progress=False),
     }
     # SGDMF fits values, so it gets log(1 + count) (ratings stay as they are)
@@ -54,7 +66,10 @@ def main(argv=None):
     rows = []
     for name, model in models.items():
         t0 = time.perf_counter()
-        model.fit(compressed if name == "SGDMF" else train)
+        if args.dask and model is als:
+            model.fit(_triples(train), shape=train.shape)
+        else:
+            model.fit(compressed if name == "SGDMF" else train)
         fit_s = time.perf_counter() - t0
         scores = ranking_metrics_at_k(model, train, test, K=10)
         rows.append((name, scores["precision"], scores["ndcg"], f"{fit_s:.2f} s"))
@@ -77,6 +92,17 @@ def main(argv=None):
         ax.set_ylabel("training loss")
     save_figure(fig, args.out)
     return rows
+
+
+def _triples(matrix, partitions=8):
+    """A Dask DataFrame of a sparse matrix's (user, item, value) triples."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    coo = matrix.tocoo()
+    frame = pd.DataFrame({"user": coo.row.astype(np.int64), "item": coo.col.astype(np.int64),
+                          "value": coo.data})
+    return dd.from_pandas(frame, npartitions=partitions)
 
 
 if __name__ == "__main__":

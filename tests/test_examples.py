@@ -70,3 +70,14 @@ def test_figure_can_be_skipped(monkeypatch, capsys, tmp_path):
     _run("digits_cnn.py", ["--small", "--epochs", "1", "--out", ""], monkeypatch)
     assert "test accuracy" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_examples_run_on_dask(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("distributed")
+    rows = _run("fraud_detection.py", ["--small", "--dask", "--out", ""], monkeypatch)
+    by_name = {r[0]: r for r in rows}
+    assert by_name["SGD logistic regression (Dask, 5 passes)"][2] > 0.95
+    assert by_name["Mahalanobis"][2] > 0.9
+    rows = _run("recommender.py", ["--small", "--dask", "--out", ""], monkeypatch)
+    by_name = {r[0]: r for r in rows}
+    assert by_name["ALS (implicit, CG)"][1] > by_name["most popular"][1]

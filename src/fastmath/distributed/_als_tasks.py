@@ -152,8 +152,13 @@ def _abs_sum_task(csr):
     return float(np.abs(csr[2]).sum())
 
 
+def _factors(x):
+    """The factor block of a half-step's result tuple (or a starting block)."""
+    return x[0] if isinstance(x, tuple) else x
+
+
 def _take_task(factors, rows):
-    return factors[rows]
+    return _factors(factors)[rows]
 
 
 def _gram_task(F):
@@ -174,13 +179,20 @@ def _stack(parts, f, dtype):
     return np.concatenate(parts) if parts else np.zeros((0, f), dtype)
 
 
-def _implicit_task(csr, X, A, cg_steps, use_cg, gram, *parts):
-    """One block's implicit half-step; with ``gram`` also its loss terms at the new factors."""
+def _implicit_task(csr, X, gram, reg, cg_steps, use_cg, with_loss, *parts):
+    """One block's implicit half-step.
+
+    ``gram`` is the other side's Gram matrix, ``X`` the block's factors or
+    the previous half-step's result. Returns the new factors, the CG loss
+    terms at the old ones, with ``with_loss`` the loss terms at the new ones
+    (else NaN), their squared norm, and their Gram matrix (the next
+    half-step's share, computed while they are in cache).
+    """
     indptr, indices, conf = (_aligned(a) for a in csr)
-    A = _aligned(A)
-    gram = None if gram is None else _aligned(gram)
+    gram = _aligned(gram)
+    A = _add_reg_task(gram, reg)
+    X = np.array(_factors(X))
     Y = _stack(parts, X.shape[1], X.dtype)
-    X = X.copy()
     f = X.shape[1]
     work = (indices.size * (cg_steps + 1) + (X.shape[0] + Y.shape[0]) * f) * f
     bounds = _bounds(indptr, f, work)
@@ -188,11 +200,12 @@ def _implicit_task(csr, X, A, cg_steps, use_cg, gram, *parts):
     with kernel_threads(work, "flops", blas="outside"):
         K.implicit_half_step(X, Y, A, indptr, indices, conf, cg_steps, use_cg, bounds, loss)
         terms = np.nan
-        if gram is not None:
+        if with_loss:
             out = np.empty(X.shape[0])
             K.implicit_loss_terms(Y, X, gram, indptr, indices, conf, out)
             terms = float(out.sum())
-    return X, float(loss.sum()), terms, _sq_norm(X)
+        own_gram = _gram(X)
+    return X, float(loss.sum()), terms, _sq_norm(X), own_gram
 
 
 def _take_biased_task(factors, bias, rows):
@@ -233,8 +246,8 @@ class _Loop:
     def gather(self):
         n_users, n_items = self.data.shape
         c = self.client
-        X = B.interleave(c.gather(self.Xb), n_users)
-        Y = B.interleave(c.gather(self.Yb), n_items)
+        X = B.interleave([_factors(x) for x in c.gather(self.Xb)], n_users)
+        Y = B.interleave([_factors(y) for y in c.gather(self.Yb)], n_items)
         if self.xbias is None:
             return X, Y, None, None
         return X, Y, B.interleave(c.gather(self.xbias), n_users), \
@@ -275,7 +288,7 @@ def _recommend_task(params, block, needed, n_item_blocks, n_items, X, xbias, Y, 
     from ..recommend import ALS as LocalALS
 
     model = LocalALS(**params)
-    model.user_factors, model.item_factors, model.item_popularity = X, Y, popularity
+    model.user_factors, model.item_factors, model.item_popularity = _factors(X), Y, popularity
     if xbias is not None:
         model.user_bias, model.item_bias, model.global_mean = xbias, ybias, mean
     to_global = np.concatenate([np.asarray(n, np.int64) * n_item_blocks + b
@@ -298,40 +311,36 @@ class ImplicitLoop(_Loop):
         n_users, n_items = data.shape
         self.norm = total + n_users * n_items - data.nnz
         self.y_sq = sum(client.gather(client.map(_sq_norm_task, Yb, pure=False)))
+        self.x_gram = client.map(_gram_task, Xb, pure=False)
+        self.y_gram = client.map(_gram_task, Yb, pure=False)
 
-    def _gram_plus_reg(self, blocks):
-        c = self.client
-        gram = tree_reduce(c, c.map(_gram_task, blocks, pure=False), operator.add)
-        return gram, c.submit(_add_reg_task, gram, float(self.model.regularization), pure=False)
-
-    def _half(self, csr, own, other, needed, gram_for_loss):
+    def _half(self, csr, own, other, other_grams, needed, with_loss):
         c, m = self.client, self.model
-        _, A = self._gram_plus_reg(other)
+        gram = tree_reduce(c, other_grams, operator.add)
         out = []
         for b, block_csr in enumerate(csr):
             parts = [c.submit(_take_task, other[o], needed[b][o], pure=False)
                      for o in range(len(other))]
-            out.append(c.submit(_implicit_task, block_csr, own[b], A, m.cg_steps,
-                                m.solver == "cg", gram_for_loss, *parts, pure=False))
+            out.append(c.submit(_implicit_task, block_csr, own[b], gram,
+                                float(m.regularization), m.cg_steps, m.solver == "cg",
+                                with_loss, *parts, pure=False))
         return out
 
     def iteration(self, it):
         c, m, d = self.client, self.model, self.data
         use_cg, reg, last = m.solver == "cg", float(m.regularization), it == m.iterations - 1
-        users = self._half(self.user_csr, self.Xb, self.Yb, d.user_needed, None)
-        self.Xb = _field(c, users, 0)
-        XtX = None
-        if not use_cg or last:  # a separate pass, as in-process
-            XtX = tree_reduce(c, c.map(_gram_task, self.Xb, pure=False), operator.add)
-        items = self._half(self.item_csr, self.Yb, self.Xb, d.item_needed, XtX)
-        self.Yb = _field(c, items, 0)
+        users = self._half(self.user_csr, self.Xb, self.Yb, self.y_gram, d.user_needed, False)
+        self.Xb, self.x_gram = users, _field(c, users, 4)
+        with_loss = not use_cg or last  # a separate pass, as in-process
+        items = self._half(self.item_csr, self.Yb, self.Xb, self.x_gram, d.item_needed, with_loss)
+        self.Yb, self.y_gram = items, _field(c, items, 4)
         # one round trip per iteration for the scalars (the factors stay on the workers)
         user_loss, x_sq, terms, y_sq = c.gather([_field(c, users, 1), _field(c, users, 3),
                                                  _field(c, items, 2), _field(c, items, 3)])
         if use_cg and it > 0:  # the loss of the previous iteration, from this CG pass
             self.history.append((sum(user_loss) + reg * self.y_sq) / self.norm)
         self.y_sq = sum(y_sq)
-        if XtX is not None:
+        if with_loss:
             self.history.append((sum(terms) + reg * (sum(x_sq) + self.y_sq)) / self.norm)
 
 

@@ -399,3 +399,19 @@ def test_embedded_cluster_starts_once_and_says_so():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["10", "4", "1"]
+
+
+def test_in_process_worker_leaves_the_client_thread_setting():
+    from fastmath.distributed._engine import in_worker_threads
+
+    before = fastmath.get_num_threads()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as c:
+        fd.get_client(c)
+        in_task = c.submit(in_worker_threads(fastmath.get_num_threads), pure=False).result()
+        assert fastmath.get_num_threads() == before
+    from fastmath._config.threads import usable_cpus
+    from fastmath.distributed._engine import worker_threads
+
+    assert in_task == worker_threads(usable_cpus(), 2)

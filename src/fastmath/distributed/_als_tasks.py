@@ -17,7 +17,7 @@ from .._config.threads import kernel_threads
 from ..recommend import _als_kernels as K
 from ..recommend.als import _bounds, _gram, _row_sq, _sq_norm
 from . import _als_blocks as B
-from ._engine import tree_reduce
+from ._engine import in_worker_threads, tree_reduce
 
 
 def _lost_errors():
@@ -161,6 +161,7 @@ def _take_task(factors, rows):
     return _factors(factors)[rows]
 
 
+@in_worker_threads
 def _gram_task(F):
     F = _aligned(F)
     with kernel_threads(F.shape[0] * F.shape[1] ** 2, "flops", blas="outside"):
@@ -179,6 +180,7 @@ def _stack(parts, f, dtype):
     return np.concatenate(parts) if parts else np.zeros((0, f), dtype)
 
 
+@in_worker_threads
 def _implicit_task(csr, X, gram, reg, cg_steps, use_cg, with_loss, *parts):
     """One block's implicit half-step.
 
@@ -212,6 +214,7 @@ def _take_biased_task(factors, bias, rows):
     return factors[rows], bias[rows]
 
 
+@in_worker_threads
 def _explicit_task(csr, n_rows, f, mean, reg, squared_errors, *parts):
     """One block's ALS-WR half-step; also its penalty term, and with ``squared_errors`` its SSE."""
     indptr, indices, ratings = (_aligned(a) for a in csr)
@@ -281,6 +284,7 @@ class _Loop:
         return out_ids, out_scores
 
 
+@in_worker_threads
 def _recommend_task(params, block, needed, n_item_blocks, n_items, X, xbias, Y, ybias,
                     popularity, mean, local, N, filter_liked, filter_items, items):
     import scipy.sparse as sp

@@ -8,11 +8,13 @@ needs a cluster: it runs in-process, as the rest of fastmath does.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
+from contextlib import nullcontext
 
-__all__ = ["EmbeddedClusterWarning", "FastmathWorkerPlugin", "get_client", "is_dask_collection",
-           "tree_reduce"]
+__all__ = ["EmbeddedClusterWarning", "FastmathWorkerPlugin", "get_client", "in_worker_threads",
+           "is_dask_collection", "tree_reduce"]
 
 PLUGIN_NAME = "fastmath"
 
@@ -111,13 +113,41 @@ def worker_threads(cpus: int, host_threads: int) -> int:
     return max(1, cpus // max(1, host_threads))
 
 
+def in_worker_threads(func):
+    """Run ``func`` (a task) on the fastmath threads :class:`FastmathWorkerPlugin` gave
+    its worker; outside a worker, or before the plugin ran, unchanged."""
+    @functools.wraps(func)
+    def task(*args, **kwargs):
+        with _task_thread_limit():
+            return func(*args, **kwargs)
+    return task
+
+
+def _task_thread_limit():
+    try:
+        from distributed import get_worker
+
+        threads = getattr(get_worker(), "fastmath_threads", None)
+    except (ImportError, ValueError):  # not in a Dask worker
+        threads = None
+    if not threads:
+        return nullcontext()
+    from .._config.threads import thread_limit
+
+    return thread_limit(threads)
+
+
 class FastmathWorkerPlugin(_WorkerPlugin):
     """Prepares each worker before its first fastmath task.
 
-    * Sets fastmath's thread count (``fastmath.set_num_threads``): the CPUs
-      this worker may use divided among the Dask threads of all workers on
-      its host, so that tasks running side by side do not oversubscribe the
-      cores. Dask sets ``OMP_NUM_THREADS=1``, which numba does not read.
+    * Gives it a fastmath thread count: the CPUs this worker may use divided
+      among the Dask threads of all workers on its host, so that tasks
+      running side by side do not oversubscribe the cores (Dask sets
+      ``OMP_NUM_THREADS=1``, which numba does not read). fastmath's tasks
+      run under it (:func:`in_worker_threads`); a worker in a process of its
+      own (one with a nanny) also makes it the process default
+      (``fastmath.set_num_threads``). An in-process worker leaves the
+      client's process setting alone.
     * Loads the compiled kernels of ``families`` from fastmath's cache (it
       compiles nothing: a cold kernel compiles on its first task).
 
@@ -149,7 +179,9 @@ class FastmathWorkerPlugin(_WorkerPlugin):
             host = worker.address.split("://")[-1].rsplit(":", 1)[0]
             host_threads = self.host_threads.get(host, worker.state.nthreads)
             threads = worker_threads(usable_cpus(), host_threads)
-        fastmath.set_num_threads(min(threads, fastmath.max_threads()))
+        worker.fastmath_threads = min(threads, fastmath.max_threads())
+        if getattr(worker, "nanny", None):
+            fastmath.set_num_threads(worker.fastmath_threads)
         self.missing_ = load_cached(families=self.families)
 
 

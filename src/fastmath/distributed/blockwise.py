@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._engine import is_dask_collection
+from ._engine import in_worker_threads, is_dask_collection
 
 __all__ = ["avg_pool2d", "conv2d", "linear", "map_rows", "max_pool2d", "pairwise_sqdist",
            "predict", "spmm"]
@@ -62,8 +62,8 @@ def map_rows(func, x, *args, name="x", meta=None, **kwargs):
     chunks = (x.chunks[0],) + tuple((n,) for n in meta.shape[1:])
     new_axis = list(range(x.ndim, meta.ndim)) if meta.ndim > x.ndim else None
     drop_axis = list(range(meta.ndim, x.ndim)) if meta.ndim < x.ndim else []
-    return x.map_blocks(func, *args, chunks=chunks, dtype=meta.dtype, meta=meta,
-                        new_axis=new_axis, drop_axis=drop_axis, **kwargs)
+    return x.map_blocks(in_worker_threads(func), *args, chunks=chunks, dtype=meta.dtype,
+                        meta=meta, new_axis=new_axis, drop_axis=drop_axis, **kwargs)
 
 
 def _first(func):
@@ -175,6 +175,7 @@ def pairwise_sqdist(x, y=None):
     return da.blockwise(_pairwise_block, "ij", x, "ik", y, "jk", dtype=dtype, concatenate=True)
 
 
+@in_worker_threads
 def _pairwise_block(x, y):
     from ..linalg import pairwise_sqdist as kernel
 
@@ -216,6 +217,7 @@ def spmm(A, B):
                         meta=np.zeros((0, 0), dtype))
 
 
+@in_worker_threads
 def _spmm_block(a, b):
     from ..linalg import spmm as kernel
 
@@ -261,5 +263,6 @@ def predict(estimator, X, method="predict"):
                         meta=np.zeros((0,) * probe.ndim, probe.dtype))
 
 
+@in_worker_threads
 def _call_method(block, estimator, method):
     return getattr(estimator, method)(block)

@@ -6,7 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._engine import get_client, is_dask_collection
+from ._engine import get_client, in_worker_threads, is_dask_collection
 
 __all__ = ["fit_incremental"]
 
@@ -15,6 +15,7 @@ _AVERAGED = ("coef_", "intercept_", "_standard_coef", "_standard_intercept", "_a
              "_average_intercept")
 
 
+@in_worker_threads
 def _partial_fit_task(model, X, y, sample_weight, fit_params):
     model = copy.deepcopy(model)  # a retried task must not see a half-updated model
     kwargs = dict(fit_params)

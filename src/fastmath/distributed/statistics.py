@@ -18,7 +18,7 @@ from ..anomaly import detectors as local
 from ..anomaly._base import Reservoir
 from .._estimator_state import unchanged_on_error
 from ..stats import RunningMoments
-from ._engine import get_client, is_dask_collection, tree_reduce
+from ._engine import get_client, in_worker_threads, is_dask_collection, tree_reduce
 from .blockwise import _rows_chunked, map_rows
 
 __all__ = ["MahalanobisDetector", "RobustZScoreDetector", "ZScoreDetector", "running_moments"]
@@ -30,6 +30,7 @@ def _row_blocks(X, name):
     return list(X.to_delayed().ravel())
 
 
+@in_worker_threads
 def _block_moments(block, ddof, where):
     try:
         return RunningMoments(ddof).update(block)
@@ -81,6 +82,7 @@ def _delayed(func):
 
 # --- detectors ---------------------------------------------------------------
 
+@in_worker_threads
 def _block_summary(block, ddof, max_samples, seed, where):
     """(moments, uniform sample of at most max_samples rows, rows) of one block."""
     from sklearn.utils import assert_all_finite
@@ -172,6 +174,7 @@ class _DaskDetector:
         return map_rows(_method, X, self._scorer(), "predict", name="X", meta=np.zeros(0, np.int64))
 
 
+@in_worker_threads
 def _method(block, detector, name):
     return getattr(detector, name)(block)
 

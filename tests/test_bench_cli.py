@@ -180,3 +180,26 @@ def test_surprise_peer_leaves_no_data_folder_in_home(tmp_path):
     env.pop("SURPRISE_DATA_FOLDER", None)
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_distributed_family_runs_on_its_own(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--family", "distributed", "--family", "linalg"])
+    assert "runs on its own" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--family", "distributed", "--sweep"])
+
+
+def test_distributed_tables_show_every_row():
+    from fastmath.bench import distributed as dbench
+
+    rows = [{"measure": "overhead", "cluster": "c", "problem": "p", "blocks": "2x2",
+             "iteration_s": 0.3, "iteration_iqr": 0.01, "setup_s": 1.0,
+             "in_memory_iteration_s": 0.2, "in_memory_iqr": 0.01, "ratio": 1.5},
+            {"measure": "scaling", "problem": "p", "workers": 4, "blocks": "8x8",
+             "iteration_s": 1.0, "iteration_iqr": 0.1, "setup_s": 2.0,
+             "factor_rows_shuffled": 1000, "factor_bytes_per_iteration": 256_000,
+             "bytes_moved_whole_fit": 3_000_000}]
+    text = dbench.format_rows(rows)
+    assert "| c | p | 2x2 | 0.300 s ± 0.010 | 1.00 s | 0.200 s ± 0.010 | 1.50x" in text
+    assert "| p | 4 | 8x8 | 1.000 s ± 0.100 | 2.00 s | 1,000 | 0.3 | 3.0 |" in text

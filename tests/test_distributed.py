@@ -415,3 +415,20 @@ def test_in_process_worker_leaves_the_client_thread_setting():
     from fastmath.distributed._engine import worker_threads
 
     assert in_task == worker_threads(usable_cpus(), 2)
+
+
+def test_ranking_metrics_combine_from_user_blocks(client):
+    from fastmath.datasets import make_implicit_interactions, train_test_split_interactions
+    from fastmath.metrics import ranking_metrics_at_k
+
+    data = make_implicit_interactions(150, 40, 2000, random_state=0)
+    train, test = train_test_split_interactions(data, 0.2, random_state=0)
+    model = ALS(factors=4, iterations=3, random_state=0, show_progress=False).fit(train)
+    ref = ranking_metrics_at_k(model, train, test, K=5)
+    blocks = (lambda m: da.from_array(m, chunks=(37, 40), asarray=False))
+    got = fd.ranking_metrics_at_k(model, blocks(train), blocks(test), K=5)
+    assert got.keys() == ref.keys()
+    for name in ref:
+        assert got[name] == pytest.approx(ref[name], rel=1e-12), name
+    with pytest.raises(ValueError, match="same shape"):
+        fd.ranking_metrics_at_k(model, blocks(train), blocks(test[:100]), K=5)

@@ -28,7 +28,8 @@ _NAMES = {
                                       "max_pool2d", "pairwise_sqdist", "predict", "spmm")},
     **{name: "statistics" for name in ("MahalanobisDetector", "RobustZScoreDetector",
                                        "ZScoreDetector", "running_moments")},
-    **{name: "metrics" for name in ("average_precision_score", "roc_auc_score")},
+    **{name: "metrics" for name in ("average_precision_score", "ranking_metrics_at_k",
+                                    "roc_auc_score")},
     "fit_incremental": "linear_model",
 }
 

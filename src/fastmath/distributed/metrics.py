@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._engine import get_client, is_dask_collection, tree_reduce
+from ._engine import get_client, in_worker_threads, is_dask_collection, tree_reduce
 
-__all__ = ["average_precision_score", "roc_auc_score"]
+__all__ = ["average_precision_score", "ranking_metrics_at_k", "roc_auc_score"]
 
 
 def _counts(y_true, y_score, sample_weight, where):
@@ -145,3 +145,73 @@ def average_precision_score(y_true, y_score, *, pos_label=1, sample_weight=None,
         return metric(y_true, y_score, pos_label=pos_label, sample_weight=sample_weight)
     labels, scores, weights = _expand(_merged_counts(y_true, y_score, sample_weight, client))
     return metric(labels, scores, pos_label=pos_label, sample_weight=weights)
+
+
+@in_worker_threads
+def _ranking_block(model, train, test, K, first_user):
+    from ..metrics.ranking import column_sums, per_user_metrics
+
+    per_user = per_user_metrics(model, train, test, K, first_user=first_user)
+    return column_sums(per_user), per_user.shape[0]
+
+
+def _add_sums(a, b):
+    return a[0] + b[0], a[1] + b[1]
+
+
+def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10, client=None):
+    """:func:`fastmath.metrics.ranking_metrics_at_k` over row blocks of users.
+
+    Each block of users is scored on a worker (the model is sent once to
+    each worker); the per-user terms are summed per block and the sums
+    merged, so the result equals the in-memory metrics up to the order of
+    the sums.
+
+    Parameters
+    ----------
+    model : fitted recommender
+        e.g. :class:`fastmath.recommend.ALS` or :class:`fastmath.distributed.ALS`.
+    train_user_items, test_user_items : dask.array.Array of shape (n_users, n_items)
+        Blocks are scipy.sparse matrices; both are split into the same row blocks.
+    K : int, default 10
+    client : distributed.Client, optional
+
+    Returns
+    -------
+    dict with keys 'precision', 'recall', 'map', 'ndcg', 'auc'
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp, dask.array as da
+    >>> import fastmath.distributed as fd
+    >>> from fastmath.recommend import MostPopular
+    >>> train = sp.csr_matrix([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0]])
+    >>> test = sp.csr_matrix([[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
+    >>> blocks = lambda m: da.from_array(m, chunks=(2, 4), asarray=False)
+    >>> fd.ranking_metrics_at_k(MostPopular().fit(train), blocks(train), blocks(test), K=1)["precision"]
+    1.0
+    """
+    from ..metrics.ranking import ranking_metrics_at_k as metric, summarize
+    from .._validation import check_int
+
+    if not (is_dask_collection(train_user_items) or is_dask_collection(test_user_items)):
+        return metric(model, train_user_items, test_user_items, K=K)
+    K = check_int(K, "K", low=1)
+    if not hasattr(model, "recommend"):
+        raise TypeError(f"model must have a recommend method, got {type(model).__name__}")
+    if train_user_items.shape != test_user_items.shape:
+        raise ValueError(f"train_user_items and test_user_items must have the same shape, got "
+                         f"{train_user_items.shape} and {test_user_items.shape}")
+    train = train_user_items.rechunk({1: -1})
+    test = test_user_items.rechunk({0: train.chunks[0], 1: -1})
+    starts = np.concatenate([[0], np.cumsum(train.chunks[0])[:-1]]).astype(np.int64)
+    client = get_client(client)
+    shipped = client.scatter(model, broadcast=True, hash=False)
+    train_blocks = client.compute(list(train.to_delayed().ravel()))
+    test_blocks = client.compute(list(test.to_delayed().ravel()))
+    parts = [client.submit(_ranking_block, shipped, a, b, K, int(s), pure=False)
+             for a, b, s in zip(train_blocks, test_blocks, starts)]
+    sums, n_users = tree_reduce(client, parts, _add_sums).result()
+    if n_users == 0:
+        raise ValueError("test_user_items has no interactions to evaluate")
+    return summarize(sums, n_users)

@@ -79,6 +79,21 @@ def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10, show_pr
     """
     K = check_int(K, "K", low=1)
     check_int(num_threads, "num_threads", low=0)
+    per_user = per_user_metrics(model, train_user_items, test_user_items, K,
+                                show_progress=show_progress)
+    if per_user.shape[0] == 0:
+        raise ValueError("test_user_items has no interactions to evaluate")
+    return summarize(column_sums(per_user), per_user.shape[0])
+
+
+def per_user_metrics(model, train_user_items, test_user_items, K, *, first_user=0,
+                     show_progress=False):
+    """The per-user terms of :func:`ranking_metrics_at_k` for the users with test items.
+
+    The matrices may be a block of rows: row ``r`` is user ``first_user + r``
+    (the id passed to ``model.recommend``). Columns: hits, ``min(K, |test|)``,
+    recall, average precision, nDCG, AUC.
+    """
     train = check_interactions(train_user_items, "train_user_items", allow_empty=True)
     test = check_interactions(test_user_items, "test_user_items", allow_empty=True)
     if train.shape != test.shape:
@@ -86,28 +101,37 @@ def ranking_metrics_at_k(model, train_user_items, test_user_items, K=10, show_pr
                          f"{train.shape} and {test.shape}")
     if not hasattr(model, "recommend"):
         raise TypeError(f"model must have a recommend method, got {type(model).__name__}")
-    n_users, n_items = test.shape
+    n_items = test.shape[1]
     test = test.copy()
     test.sort_indices()
     users = np.flatnonzero(np.diff(test.indptr) > 0).astype(np.int64)
-    if users.size == 0:
-        raise ValueError("test_user_items has no interactions to evaluate")
     per_user = np.empty((users.shape[0], 6))
     indptr, indices = test.indptr, test.indices
     batches = range(0, users.shape[0], USERS_PER_BATCH)
     for start in tqdm(batches, desc="ranking metrics", disable=not show_progress):
         batch = users[start:start + USERS_PER_BATCH]
-        ids, _ = model.recommend(batch, train[batch], N=K, filter_already_liked_items=True)
+        ids, _ = model.recommend(batch + first_user, train[batch], N=K,
+                                 filter_already_liked_items=True)
         ids = _checked_ids(ids, batch.shape[0], K, n_items)
         with kernel_threads(batch.shape[0] * K, "rows"):
             ranking_metrics(ids, batch, indptr, indices, n_items,
                             per_user[start:start + batch.shape[0]])
+    return per_user
+
+
+def column_sums(per_user) -> np.ndarray:
+    """Each column summed on its own (the order of sums ``np.mean`` of a column uses)."""
+    return np.array([per_user[:, j].sum() for j in range(per_user.shape[1])])
+
+
+def summarize(sums, n_users) -> dict:
+    """The metrics from the column sums of :func:`per_user_metrics` over ``n_users`` users."""
     return {
-        "precision": float(per_user[:, 0].sum() / per_user[:, 1].sum()),
-        "recall": float(per_user[:, 2].mean()),
-        "map": float(per_user[:, 3].mean()),
-        "ndcg": float(per_user[:, 4].mean()),
-        "auc": float(per_user[:, 5].mean()),
+        "precision": float(sums[0] / sums[1]),
+        "recall": float(sums[2] / n_users),
+        "map": float(sums[3] / n_users),
+        "ndcg": float(sums[4] / n_users),
+        "auc": float(sums[5] / n_users),
     }
 
 

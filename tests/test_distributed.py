@@ -201,6 +201,28 @@ def test_als_restart_mid_fit_starts_over_and_gives_the_same_model(client):
     np.testing.assert_array_equal(model.item_factors, ref.item_factors)
 
 
+def test_als_killed_worker_process_mid_fit_starts_over(client):
+    import os
+
+    frame = _events(9)
+    ref = fd.ALS(blocks=(2, 2), **PARAMS).fit(_uneven(frame), shape=(N_USERS, N_ITEMS))
+    killed = []
+
+    def kill_one(iteration, elapsed, loss):
+        if not killed:
+            worker = sorted(client.scheduler_info()["workers"])[0]
+            killed.append(worker)
+            with pytest.raises(Exception):  # the worker dies before it can answer
+                client.run(os._exit, 1, workers=[worker])
+
+    model = fd.ALS(blocks=(2, 2), **PARAMS)
+    with pytest.warns(RuntimeWarning, match="starting over"):
+        model.fit(_uneven(frame), shape=(N_USERS, N_ITEMS), callback=kill_one)
+    assert killed
+    np.testing.assert_array_equal(model.user_factors, ref.user_factors)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
 def test_als_losing_workers_on_every_attempt_raises_and_leaves_the_model(client):
     frame = _events(8)
     model = fd.ALS(blocks=(2, 2), **PARAMS)
@@ -432,3 +454,14 @@ def test_ranking_metrics_combine_from_user_blocks(client):
         assert got[name] == pytest.approx(ref[name], rel=1e-12), name
     with pytest.raises(ValueError, match="same shape"):
         fd.ranking_metrics_at_k(model, blocks(train), blocks(test[:100]), K=5)
+
+
+def test_als_save_writes_a_local_model(client, tmp_path):
+    model = fd.ALS(blocks=(2, 2), client=client, **PARAMS).fit(_uneven(_events(10)),
+                                                                shape=(N_USERS, N_ITEMS))
+    path = tmp_path / "model.npz"
+    model.save(path)
+    for cls in (ALS, fd.ALS):
+        loaded = cls.load(path)
+        np.testing.assert_array_equal(loaded.user_factors, model.user_factors)
+        np.testing.assert_array_equal(loaded.item_factors, model.item_factors)

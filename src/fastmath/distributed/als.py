@@ -174,6 +174,25 @@ class ALS(LocalALS):
                 setattr(local, name, getattr(self, name))
         return local
 
+    def save(self, path) -> None:
+        """Write the model as :meth:`to_local` would give it (no ``blocks``, no ``client``).
+
+        ``fastmath.recommend.ALS.load`` and ``fastmath.distributed.ALS.load`` read it.
+
+        Parameters
+        ----------
+        path : str, Path or file object
+
+        Returns
+        -------
+        None
+        """
+        if self.__sklearn_is_fitted__():
+            self.to_local().save(path)
+        else:
+            params = {k: v for k, v in self.get_params().items() if k not in ("blocks", "client")}
+            LocalALS(**params).save(path)
+
     def recommend_blockwise(self, userids, N=10, filter_already_liked_items=True,
                             filter_items=None, items=None):
         """Top-N items for many users, one task per block of users.

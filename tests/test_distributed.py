@@ -25,6 +25,9 @@ from fastmath.linear_model import SGDClassifier, SGDRegressor  # noqa: E402
 from fastmath.recommend import ALS  # noqa: E402
 from fastmath.stats import RunningMoments  # noqa: E402
 
+# a cluster that stops answering fails its test with a traceback instead of hanging CI
+pytestmark = pytest.mark.timeout(300)
+
 N_USERS, N_ITEMS = 103, 61  # not multiples of the block counts
 
 
@@ -216,10 +219,15 @@ def test_als_killed_worker_process_mid_fit_starts_over(client):
                 client.run(os._exit, 1, workers=[worker])
 
     model = fd.ALS(blocks=(2, 2), **PARAMS)
-    with pytest.warns(RuntimeWarning, match="starting over"):
+    # Dask recomputes what the dead worker held from its lineage where it can; when the
+    # lost data was scattered (the starting factors) the fit starts over: either way the
+    # model is the one an undisturbed fit gives
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         model.fit(_uneven(frame), shape=(N_USERS, N_ITEMS), callback=kill_one)
     assert killed
     np.testing.assert_array_equal(model.user_factors, ref.user_factors)
+    np.testing.assert_array_equal(model.item_factors, ref.item_factors)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
 
 

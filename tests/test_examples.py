@@ -72,6 +72,7 @@ def test_figure_can_be_skipped(monkeypatch, capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.timeout(600)
 def test_examples_run_on_dask(tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
     rows = _run("fraud_detection.py", ["--small", "--dask", "--out", ""], monkeypatch)

@@ -3,10 +3,11 @@
 Two measurements, each in fresh ``LocalCluster``s of worker processes on
 this machine:
 
-* overhead: implicit ALS per iteration, distributed (2x2 blocks) against
-  the in-memory fit at the default threads, on the same interactions (1M at
-  full size), fits alternated, on the embedded cluster (one in-process
-  worker with 2 threads) and on 2 worker processes of 1 thread each;
+* overhead: implicit ALS per iteration, distributed (default blocks: one
+  per Dask thread) against the in-memory fit at the default threads, on the
+  same interactions (1M at full size), fits alternated, on a cluster like
+  the embedded one (one in-process worker, one task at a time on all
+  cores) and on 2 worker processes of 1 thread each;
 * scaling: per-iteration time and the bytes of factors shuffled per
   iteration for 1, 2 and 4 workers (one thread each, 2 blocks per worker
   and side) on the 100,000 x 40,000, 5M-interaction generated problem
@@ -90,8 +91,7 @@ def _run(size, measures):
     return rows
 
 
-OVERHEAD_CLUSTERS = (("embedded: 1 worker, 2 threads, in-process", dict(workers=1, processes=False,
-                                                                        threads=2)),
+OVERHEAD_CLUSTERS = (("embedded: 1 in-process worker, 1 thread", dict(workers=1, processes=False)),
                      ("2 worker processes x 1 thread", dict(workers=2)))
 
 
@@ -111,8 +111,8 @@ def _overhead(cfg, params, rounds=3):
             frame = _frame(matrix, 8)
             for _ in range(rounds):
                 local += _gaps(lambda cb: ALS(**params).fit(matrix, callback=cb))[0]
-                gaps, first = _gaps(lambda cb: fd.ALS(blocks=(2, 2), client=client, **params)
-                                    .fit(frame, shape=matrix.shape, callback=cb))
+                model = fd.ALS(client=client, **params)  # default blocks: one per Dask thread
+                gaps, first = _gaps(lambda cb: model.fit(frame, shape=matrix.shape, callback=cb))
                 dist += gaps
                 setup.append(first - float(np.median(gaps)))
         finally:
@@ -120,7 +120,8 @@ def _overhead(cfg, params, rounds=3):
             cluster.close()
         (d_med, d_iqr), (l_med, l_iqr) = _median_iqr(dist), _median_iqr(local)
         rows.append({"measure": "overhead", "cluster": label,
-                     "problem": f"{users:,} x {items:,}, {matrix.nnz:,} nnz", "blocks": "2x2",
+                     "problem": f"{users:,} x {items:,}, {matrix.nnz:,} nnz",
+                     "blocks": "x".join(map(str, model.blocks_)),
                      "iteration_s": d_med, "iteration_iqr": d_iqr,
                      "setup_s": float(np.median(setup)), "in_memory_iteration_s": l_med,
                      "in_memory_iqr": l_iqr, "ratio": d_med / l_med})

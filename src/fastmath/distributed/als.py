@@ -48,8 +48,9 @@ class ALS(LocalALS):
         As in :class:`fastmath.recommend.ALS` (``num_threads`` applies to
         in-process fits; workers use the thread count the worker plugin set).
     blocks : int, (int, int) or None, default None
-        User and item blocks. None: twice the Dask threads of the cluster,
-        at least 1, for each side.
+        User and item blocks. None: as many as the cluster has Dask threads,
+        for each side (each task runs the kernels on its worker's share of
+        the CPUs, so more blocks than threads only add shuffling).
     client : distributed.Client, optional
         Default: the current client, else an embedded ``LocalCluster``.
 
@@ -134,7 +135,7 @@ class ALS(LocalALS):
         client = get_client(self.client)
         if blocks is None:
             threads = sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values())
-            pair = (max(1, 2 * threads),) * 2
+            pair = (max(1, threads),) * 2
         progress = self.show_progress if show_progress is None else bool(show_progress)
         for attempt in range(FIT_ATTEMPTS):
             try:

@@ -186,14 +186,16 @@ def csr_spmv(indptr, indices, data, x, bounds, out):
     becomes AVX-512 gathers, which measured 30% slower on this AMD machine.
     """
     for c in prange(bounds.shape[0] - 1):
-        start = np.int64(indptr[bounds[c]])
+        # Unsigned positions and column indices: the structure was checked (indptr
+        # monotone, indices in [0, len(x))), and numba then drops the negative-index
+        # wraparound it otherwise computes for every data[p], indices[p] and x[...]
+        # (measured on one thread: 1.4x from the column index and carried row start,
+        # then 1.3x from the positions, 5M stored values).
+        start = np.uint64(indptr[bounds[c]])
         for i in range(bounds[c], bounds[c + 1]):
-            end = np.int64(indptr[i + 1])  # each row's end is the next row's start
+            end = np.uint64(indptr[i + 1])  # each row's end is the next row's start
             s = 0.0
             for p in range(start, end):
-                # unsigned: the indices were checked to lie in [0, len(x)), and numba
-                # then skips the negative-index wraparound (with the carried row start,
-                # 1.4x on one thread)
                 s += data[p] * x[np.uint64(indices[p])]
             out[i] = s
             start = end
@@ -208,9 +210,9 @@ def csr_spmm(indptr, indices, data, b, bounds, out):
         for i in range(bounds[c], bounds[c + 1]):
             for j in range(n):
                 acc[j] = 0
-            for p in range(indptr[i], indptr[i + 1]):
+            for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):  # see csr_spmv
                 v = data[p]
-                brow = b[indices[p]]
+                brow = b[np.uint64(indices[p])]
                 for j in range(n):
                     acc[j] += v * brow[j]
             for j in range(n):

@@ -46,6 +46,14 @@ def _is(rows, cls):
 
 
 @jit
+def _positions(indptr, i):
+    """Row ``i``'s stored-value positions, unsigned: the CSR structure was validated, and
+    numba then skips the negative-index wraparound on every ``indices[k]``, ``data[k]``
+    and ``w[indices[k]]`` (as in :func:`fastmath.linalg._kernels.csr_spmv`)."""
+    return range(np.uint64(indptr[i]), np.uint64(indptr[i + 1]))
+
+
+@jit
 def _dense_dot(w, X, i):
     row = X[i]  # a 1-D C-contiguous view: the loop vectorizes
     s = w.dtype.type(0.0)
@@ -57,8 +65,8 @@ def _dense_dot(w, X, i):
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
 def _sparse_dot(w, indptr, indices, data, i):
     s = w.dtype.type(0.0)
-    for k in range(indptr[i], indptr[i + 1]):
-        s += w[indices[k]] * data[k]
+    for k in _positions(indptr, i):
+        s += w[np.uint64(indices[k])] * data[k]
     return s
 
 
@@ -85,8 +93,8 @@ def _dense_axpy(w, X, i, c, track):
 def _sparse_axpy(w, indptr, indices, data, i, c, track):
     dsq = 0.0
     dl1 = 0.0
-    for k in range(indptr[i], indptr[i + 1]):
-        j = indices[k]
+    for k in _positions(indptr, i):
+        j = np.uint64(indices[k])
         old = w[j]
         new = old + c * data[k]
         w[j] = new
@@ -132,8 +140,8 @@ def _l1_sparse(w, q, aw, indptr, indices, i, u, wscale, inv_wscale, average_a):
     """Cumulative L1 penalty on the features of sparse row ``i``."""
     dsq = 0.0
     dl1 = 0.0
-    for k in range(indptr[i], indptr[i + 1]):
-        j = indices[k]
+    for k in _positions(indptr, i):
+        j = np.uint64(indices[k])
         z = w[j]
         new = _truncate(z, q[j], u, inv_wscale)
         w[j] = new
@@ -175,8 +183,8 @@ def _all_finite(w, b):
 
 @jit
 def _sparse_add_average(aw, indptr, indices, data, i, g):
-    for k in range(indptr[i], indptr[i + 1]):
-        aw[indices[k]] += g * data[k]
+    for k in _positions(indptr, i):
+        aw[np.uint64(indices[k])] += g * data[k]
 
 
 @jit
@@ -189,7 +197,7 @@ def _dense_add_average(aw, X, i, g):
 @jit
 def _sparse_sqnorm(indptr, data, i):
     sq = 0.0
-    for k in range(indptr[i], indptr[i + 1]):
+    for k in _positions(indptr, i):
         sq += np.float64(data[k]) * np.float64(data[k])
     return sq
 

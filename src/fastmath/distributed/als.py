@@ -130,7 +130,7 @@ class ALS(LocalALS):
         if not is_dask_collection(interactions):
             matrix = _local_matrix(interactions, user, item, value, shape)
             LocalALS.fit(self, matrix, show_progress=show_progress, callback=callback)
-            self.blocks_, self.shuffle_rows_ = (1, 1), 0
+            self.blocks_, self.shuffle_rows_, self._blocks = (1, 1), 0, None
             return self
         client = get_client(self.client)
         if blocks is None:
@@ -153,7 +153,7 @@ class ALS(LocalALS):
         self._set_fitted(*result)
         return self
 
-    def _set_fitted(self, X, Y, bu, bi, mean, popularity, history, pair, shuffle_rows):
+    def _set_fitted(self, X, Y, bu, bi, mean, popularity, history, pair, shuffle_rows, blocks):
         if not all(np.all(np.isfinite(a)) for a in (X, Y, bu, bi) if a is not None):
             raise ValueError("ALS diverged (the factors became NaN or infinite); the model was "
                              "left unchanged. Lower the values or alpha, or the regularization.")
@@ -164,6 +164,7 @@ class ALS(LocalALS):
         self.loss_history_ = np.asarray(history, dtype=np.float64)
         self._fit_factors = (X, Y)
         self.blocks_, self.shuffle_rows_ = pair, int(shuffle_rows)
+        self._blocks = blocks  # the training blocks on the cluster, for recommend_blockwise
 
     def to_local(self) -> LocalALS:
         """A plain :class:`fastmath.recommend.ALS` with the same parameters and factors."""
@@ -279,7 +280,6 @@ class _Fit:
                 callback(it, time.perf_counter() - start, loss)
         bar.close()
         X, Y, bu, bi = loop.gather()
-        m._blocks = loop
         popularity = B.interleave(client.gather(d.item_counts), n_items).astype(np.float64)
         return (X, Y, bu, bi, loop.mean, popularity, loop.history, self.pair,
-                d.shuffle_rows)
+                d.shuffle_rows, loop)

@@ -202,6 +202,7 @@ def test_als_restart_mid_fit_starts_over_and_gives_the_same_model(client):
     assert restarted == [0]
     np.testing.assert_array_equal(model.user_factors, ref.user_factors)
     np.testing.assert_array_equal(model.item_factors, ref.item_factors)
+    client.wait_for_workers(2, timeout=60)
 
 
 def test_als_killed_worker_process_mid_fit_starts_over(client):
@@ -243,6 +244,7 @@ def test_als_losing_workers_on_every_attempt_raises_and_leaves_the_model(client)
         with pytest.raises(fd.WorkerLostError, match="left unchanged"):
             model.fit(_uneven(frame), shape=(N_USERS, N_ITEMS), callback=restart_always)
     assert model.user_factors is None and not hasattr(model, "loss_history_")
+    client.wait_for_workers(2, timeout=60)
 
 
 # --- statistics and detectors -----------------------------------------------------

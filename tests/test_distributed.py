@@ -232,7 +232,10 @@ def test_als_killed_worker_process_mid_fit_starts_over(client):
     client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
 
 
-def test_als_losing_workers_on_every_attempt_raises_and_leaves_the_model(client):
+def test_als_losing_workers_on_every_attempt_raises_and_leaves_the_model(client, monkeypatch):
+    from fastmath.distributed import als as dals
+
+    monkeypatch.setattr(dals, "FIT_ATTEMPTS", 1)  # one restart is enough to exhaust them
     frame = _events(8)
     model = fd.ALS(blocks=(2, 2), **PARAMS)
 

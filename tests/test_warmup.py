@@ -202,3 +202,26 @@ def test_import_is_lazy():
     """)
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) == len(fm.__all__)
+
+
+def test_load_only_refuses_compiles_of_its_own_thread_only():
+    import threading
+
+    from fastmath._config.jit import jit
+    from fastmath._warmup import WouldCompile, load_only
+
+    def make():
+        @jit(cache=False)
+        def twice(x):
+            return 2 * x
+        twice.py_func.__module__ = "fastmath.test_probe"  # the guard watches fastmath's kernels
+        return twice
+
+    other, mine, result = make(), make(), []
+    with load_only():
+        worker = threading.Thread(target=lambda: result.append(other(21)))
+        worker.start()
+        worker.join()
+        with pytest.raises(WouldCompile):
+            mine(21)
+    assert result == [42]

@@ -52,12 +52,19 @@ def load_only():
     """Inside the block, a fastmath kernel that would compile raises :class:`WouldCompile`.
 
     Loading from the cache does not count as compiling (numba reports a
-    compile only after the cache missed).
+    compile only after the cache missed). Only compiles in the calling thread
+    are refused: other threads (a Dask worker's tasks) compile as usual.
     """
+    import threading
+
     from numba.core import event
+
+    owner = threading.get_ident()
 
     class Guard(event.Listener):
         def on_start(self, ev):
+            if threading.get_ident() != owner:
+                return
             dispatcher = ev.data.get("dispatcher")
             module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
             if module.startswith("fastmath."):

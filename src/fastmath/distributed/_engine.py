@@ -149,7 +149,8 @@ class FastmathWorkerPlugin(_WorkerPlugin):
       own (one with a nanny) also makes it the process default
       (``fastmath.set_num_threads``). An in-process worker leaves the
       client's process setting alone.
-    * Loads the compiled kernels of ``families`` from fastmath's cache (it
+    * Starts loading the compiled kernels of ``families`` from fastmath's
+      cache, in a background thread so that the worker joins at once (it
       compiles nothing: a cold kernel compiles on its first task).
 
     Parameters
@@ -183,7 +184,12 @@ class FastmathWorkerPlugin(_WorkerPlugin):
         worker.fastmath_threads = min(threads, fastmath.max_threads())
         if getattr(worker, "nanny", None):
             fastmath.set_num_threads(worker.fastmath_threads)
-        self.missing_ = load_cached(families=self.families)
+        # In the background: the worker joins the cluster at once (a restart waits for
+        # that), and its first task finds the kernels loaded or loads what it needs
+        # itself; numba's compile lock keeps the two from loading one kernel twice.
+        self.loading_ = threading.Thread(target=load_cached, kwargs={"families": self.families},
+                                         name="fastmath-load-cache", daemon=True)
+        self.loading_.start()
 
 
 def tree_reduce(client, futures, merge, *args, position=False):

@@ -22,6 +22,13 @@ def block_rows(n: int, n_blocks: int, block: int) -> int:
     return max(0, (n - block + n_blocks - 1) // n_blocks)
 
 
+def _column(frame, column: str, kind: str, where: str) -> np.ndarray:
+    if column not in frame.columns:
+        raise KeyError(f"{kind} column {column!r} is not in the DataFrame{where} "
+                       f"(columns: {list(frame.columns)})")
+    return frame[column].to_numpy()
+
+
 def triples_from_frame(frame, user: str, item: str, value: str | None, where: str = ""):
     """(users, items, values) of a pandas DataFrame, checked as the in-memory fit checks them.
 
@@ -30,10 +37,7 @@ def triples_from_frame(frame, user: str, item: str, value: str | None, where: st
     """
     out = []
     for column, kind in ((user, "user"), (item, "item")):
-        if column not in frame.columns:
-            raise KeyError(f"{kind} column {column!r} is not in the DataFrame{where} "
-                           f"(columns: {list(frame.columns)})")
-        ids = frame[column].to_numpy()
+        ids = _column(frame, column, kind, where)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"{kind} column {column!r} must hold integer ids, got dtype "
                             f"{ids.dtype}{where}")
@@ -44,10 +48,7 @@ def triples_from_frame(frame, user: str, item: str, value: str | None, where: st
     if value is None:
         values = np.ones(len(frame), np.float64)
     else:
-        if value not in frame.columns:
-            raise KeyError(f"value column {value!r} is not in the DataFrame{where} "
-                           f"(columns: {list(frame.columns)})")
-        values = frame[value].to_numpy()
+        values = _column(frame, value, "value", where)
         if values.dtype.kind not in "biuf":
             raise TypeError(f"value column {value!r} must be numeric, got dtype {values.dtype}"
                             f"{where}")

@@ -260,7 +260,7 @@ class _Loop:
         """Top-N for global user ids, one task per user block that holds some of them."""
         c, d = self.client, self.data
         n_blocks = d.pair[0]
-        params = {k: v for k, v in model.get_params().items() if k not in ("blocks", "client")}
+        params = model._local_params()
         Y = c.scatter(model.item_factors, broadcast=False, hash=False)
         ybias = None if model.implicit else c.scatter(model.item_bias, hash=False)
         popularity = c.scatter(model.item_popularity, hash=False)

@@ -166,11 +166,14 @@ class ALS(LocalALS):
         self.blocks_, self.shuffle_rows_ = pair, int(shuffle_rows)
         self._blocks = blocks  # the training blocks on the cluster, for recommend_blockwise
 
+    def _local_params(self) -> dict:
+        """The parameters a :class:`fastmath.recommend.ALS` takes (no ``blocks``, ``client``)."""
+        return {k: v for k, v in self.get_params().items() if k not in ("blocks", "client")}
+
     def to_local(self) -> LocalALS:
         """A plain :class:`fastmath.recommend.ALS` with the same parameters and factors."""
         self._check_fitted()
-        params = {k: v for k, v in self.get_params().items() if k not in ("blocks", "client")}
-        local = LocalALS(**params)
+        local = LocalALS(**self._local_params())
         for name in self._array_names + ("_fit_factors",):
             if hasattr(self, name):
                 setattr(local, name, getattr(self, name))
@@ -192,8 +195,7 @@ class ALS(LocalALS):
         if self.__sklearn_is_fitted__():
             self.to_local().save(path)
         else:
-            params = {k: v for k, v in self.get_params().items() if k not in ("blocks", "client")}
-            LocalALS(**params).save(path)
+            LocalALS(**self._local_params()).save(path)
 
     def recommend_blockwise(self, userids, N=10, filter_already_liked_items=True,
                             filter_items=None, items=None):

@@ -203,3 +203,28 @@ def test_distributed_tables_show_every_row():
     text = dbench.format_rows(rows)
     assert "| c | p | 2x2 | 0.300 s ± 0.010 | 1.00 s | 0.200 s ± 0.010 | 1.50x" in text
     assert "| p | 4 | 8x8 | 1.000 s ± 0.100 | 2.00 s | 1,000 | 0.3 | 3.0 |" in text
+
+
+def test_threads_option_holds_the_peers_blas_pools(monkeypatch, capsys):
+    from threadpoolctl import threadpool_info
+
+    def blas_counts():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_counts()
+    seen = []
+
+    def fake_run_case(case, budget_s):
+        seen.append(blas_counts())
+        return []
+
+    monkeypatch.setattr(cli, "run_case", fake_run_case)
+    import fastmath
+    old = fastmath.get_num_threads()
+    try:
+        assert cli.main(["--quick", "--kernel", "logsumexp", "--threads", "1",
+                         "--no-progress"]) == 0
+    finally:
+        fastmath.set_num_threads(old)
+    assert seen and all(counts and set(counts) == {1} for counts in seen)
+    assert blas_counts() == before

@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .. import _registry
@@ -49,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="time each kernel from one element up to a large problem")
     p.add_argument("--sweep-max", type=int, default=views.SWEEP_MAX, metavar="N",
                    help=f"largest --sweep size (default {views.SWEEP_MAX})")
-    p.add_argument("--threads", type=int, help="threads for fastmath and torch "
-                   "(default: the CPUs this process may use)")
+    p.add_argument("--threads", type=int, help="threads for fastmath, torch and the peers' "
+                   "BLAS and OpenMP pools (default: the CPUs this process may use)")
     p.add_argument("--budget", type=float, default=2.0,
                    help="seconds of timing per case, roughly (default 2)")
     p.add_argument("--json", metavar="PATH", help="write the machine and the rows as JSON")
@@ -210,6 +212,29 @@ def _distributed(parser, args) -> int:
     return 0
 
 
+def _collect(selected, args, view: str) -> list:
+    """Run the selected kernels' cases (or sweeps) in the chosen view; the result rows."""
+    rows = []
+    progress = tqdm(desc=f"bench ({view})", unit="case", disable=args.no_progress, file=sys.stderr)
+    rng = np.random.default_rng(0)
+    for kernel in selected:
+        if args.sweep:
+            for dtype in kernel.dtypes:
+                progress.set_postfix_str(f"{kernel.name} {dtype}"[:60])
+                rows.extend(views.run_sweep(kernel, dtype, max_n=args.sweep_max))
+                progress.update()
+            continue
+        for case in kernel.cases(args.size, rng):
+            progress.set_postfix_str(f"{case.kernel} {case.case} {case.dtype}"[:60])
+            if args.contended:
+                rows.append(views.run_contended(case, budget_s=args.budget))
+            else:
+                rows.extend(run_case(case, budget_s=args.budget))
+            progress.update()
+    progress.close()
+    return rows
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -230,25 +255,11 @@ def main(argv=None) -> int:
         view = "contended" if args.contended else "default"
     if not selected:
         parser.error(f"none of the selected kernels has a {view} benchmark")
-    rows = []
-    progress = tqdm(desc=f"bench ({view})", unit="case", disable=args.no_progress,
-                    file=sys.stderr)
-    rng = np.random.default_rng(0)
-    for kernel in selected:
-        if args.sweep:
-            for dtype in kernel.dtypes:
-                progress.set_postfix_str(f"{kernel.name} {dtype}"[:60])
-                rows.extend(views.run_sweep(kernel, dtype, max_n=args.sweep_max))
-                progress.update()
-            continue
-        for case in kernel.cases(args.size, rng):
-            progress.set_postfix_str(f"{case.kernel} {case.case} {case.dtype}"[:60])
-            if args.contended:
-                rows.append(views.run_contended(case, budget_s=args.budget))
-            else:
-                rows.extend(run_case(case, budget_s=args.budget))
-            progress.update()
-    progress.close()
+    # --threads holds the peers' BLAS and OpenMP pools at the same count
+    # (threadpoolctl), so a one-thread table compares kernels, not threading
+    limits = nullcontext() if args.threads is None else threadpool_limits(args.threads)
+    with limits:
+        rows = _collect(selected, args, view)
     print(f"fastmath bench ({view} view, {args.size} sizes): {_threads.get_num_threads()} threads, "
           f"threading layer {_threads.threading_layer()}.")
     print(machine.summary())

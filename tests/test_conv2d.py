@@ -21,6 +21,9 @@ CASES = [
     (3, 2, 6, 6, 4, 3, 3, 1, "valid", 1, 2),
     (2, 3, 9, 8, 6, 3, 2, 2, 1, 1, 3),          # depthwise, 2 outputs per channel, stride 2
     (1, 2, 5, 7, 2, 2, 3, (2, 3), (0, 2), (2, 1), 2),  # depthwise, mixed geometry
+    (3, 5, 12, 17, 5, 3, 3, 1, 1, 1, 5),        # depthwise, rows longer than a vector
+    (2, 3, 4, 5, 3, 5, 5, 2, 3, 1, 3),          # depthwise, padding wider than the image
+    (1, 2, 6, 8, 2, 3, 3, 2, 0, 2, 2),          # depthwise, dilated, strided, last column unread
 ]
 
 
@@ -112,6 +115,38 @@ def test_nan_propagates_to_its_receptive_field():
     out = fm.conv2d(x, np.ones((1, 1, 3, 3)))
     want = ref.conv2d(x, np.ones((1, 1, 3, 3)))
     np.testing.assert_array_equal(np.isnan(out), np.isnan(want))
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_depthwise_non_finite_weights_and_gradients_reach_the_padding(rng, bad):
+    # inf * 0 at a padding tap is NaN, as in the zero-padded reference
+    x = rng.standard_normal((2, 3, 5, 5))
+    w = rng.standard_normal((3, 1, 3, 3))
+    w[1, 0, 0, 0] = bad
+    pads = ((1, 1), (1, 1))
+    want = ref.conv2d(x, w, None, (1, 1), pads, (1, 1), 3)
+    got = fm.conv2d(x, w, padding=1, groups=3)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12)
+    g = rng.standard_normal((2, 3, 5, 5))
+    g[0, 2, 0, 0] = bad
+    gx, gw, _ = fm.conv2d_backward(g, x, rng.standard_normal((3, 1, 3, 3)), padding=1, groups=3)
+    want_gw = np.einsum("nhw,nuvhw->uv", g[:, 2], np.lib.stride_tricks.sliding_window_view(
+        np.pad(x[:, 2], ((0, 0), (1, 1), (1, 1))), (3, 3), axis=(1, 2)).transpose(0, 3, 4, 1, 2))
+    np.testing.assert_array_equal(np.isnan(gw[2, 0]), np.isnan(want_gw))
+    assert np.isfinite(gw[:2]).all() and np.isfinite(gx[:, :2]).all()
+
+
+def test_depthwise_independent_of_threads(rng):
+    x = rng.standard_normal((20, 6, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((12, 1, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((20, 12, 9, 9)).astype(np.float32)
+    one = (fm.conv2d(x, w, padding=1, groups=6),) + fm.conv2d_backward(g, x, w, padding=1, groups=6)
+    with fm.thread_limit(1):
+        again = (fm.conv2d(x, w, padding=1, groups=6),) + fm.conv2d_backward(g, x, w, padding=1,
+                                                                              groups=6)
+    for a, b in zip(one, again):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_weight_gradient_independent_of_threads(rng):

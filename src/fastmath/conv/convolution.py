@@ -6,7 +6,7 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _kernels as k
+from . import _depthwise, _kernels as k
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
@@ -62,6 +62,11 @@ class _Geometry:
         return (self.r, self.s, self.stride, self.ph, self.pw, self.oh, self.ow) == (
             1, 1, (1, 1), 0, 0, self.h, self.w)
 
+    @property
+    def depthwise(self):
+        """One input channel per group: the direct kernels of :mod:`._depthwise`."""
+        return self.c_g == 1
+
     def kernel_geometry(self):
         """The geometry as the kernels take it."""
         return k.Geometry(self.r, self.s, *self.stride, self.ph, self.pw, *self.dilation,
@@ -92,7 +97,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     into a column matrix (im2col, so extra memory is one such matrix per
     thread) and multiplies it by the weights with BLAS (OpenBLAS runs
     single-threaded when called from our threads, which measured faster than
-    any explicit limit); 1x1 stride-1 layers skip the unfolding.
+    any explicit limit); 1x1 stride-1 layers skip the unfolding. Depthwise
+    layers (one input channel per group) run a direct kernel instead,
+    parallel over output planes.
 
     Parameters
     ----------
@@ -132,6 +139,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     out = np.empty(geo.out_shape, dtype=dtype)
     if out.size and weight.shape[1] == 0:  # no input channels: the bias alone
         out[...] = bias[None, :, None, None]
+    elif out.size and geo.depthwise:
+        with kernel_threads(geo.flops, "flops"):
+            _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)
         with kernel_threads(geo.flops, "flops", blas="inside"):
@@ -179,6 +189,12 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     grad_x = np.zeros(x.shape, dtype=dtype)
     if grad_out.size == 0 or weight.size == 0:
         return grad_x[0] if unbatched else grad_x, np.zeros(weight.shape, dtype=dtype), grad_bias
+    if geo.depthwise:
+        grad_w = np.empty(weight.shape, dtype=dtype)
+        with kernel_threads(2 * geo.flops, "flops"):
+            _depthwise.depthwise_backward(x, weight, grad_out, geo.kernel_geometry(), geo.k_g,
+                                          grad_w, grad_x)
+        return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias
     # fixed chunks of images, summed in order: the same result for any thread count
     bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
     parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)

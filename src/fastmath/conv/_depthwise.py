@@ -1,0 +1,107 @@
+"""Numba kernels of depthwise convolution (one input channel per group), direct.
+
+With one input channel per group, im2col + GEMM degenerates into thousands
+of one-row products. These kernels instead copy each input plane into a
+zero-padded buffer and slide each weight tap along whole output rows, with
+no bounds tests in the loop, which LLVM vectorizes. Padding taps multiply
+real zeros, so ``inf * 0`` gives NaN there as in the im2col path.
+Geometry as in :mod:`._kernels`.
+"""
+import numpy as np
+from numba import prange
+
+from .._config.jit import jit, jit_parallel
+
+
+@jit
+def _padded(plane, geo, buf):
+    """Copy ``plane`` into ``buf`` at offset (ph, pw); the rest of ``buf`` is zero."""
+    buf[...] = 0
+    buf[geo.ph:geo.ph + plane.shape[0], geo.pw:geo.pw + plane.shape[1]] = plane
+
+
+@jit
+def _padded_shape(geo, h, w):
+    """A buffer holding the padded plane and every position a tap reads."""
+    rows = max(geo.ph + h, (geo.oh - 1) * geo.sh + (geo.r - 1) * geo.dh + 1)
+    cols = max(geo.pw + w, (geo.ow - 1) * geo.sw + (geo.s - 1) * geo.dw + 1)
+    return rows, cols
+
+
+@jit_parallel
+def depthwise_forward(x, w, bias, geo, k_g, out):
+    """out[n, k] = bias[k] + correlation of x[n, k // k_g] with w[k, 0], per output plane."""
+    n_img, n_out = out.shape[0], out.shape[1]
+    h, width = x.shape[2], x.shape[3]
+    rows, cols = _padded_shape(geo, h, width)
+    oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
+    ph, pw = geo.ph, geo.pw
+    for t in prange(n_img * n_out):
+        n, kk = t // n_out, t % n_out
+        xp = np.zeros((rows, cols), x.dtype)
+        xp[ph:ph + h, pw:pw + width] = x[n, kk // k_g]
+        ker, dst = w[kk, 0], out[n, kk]
+        for i in range(oh):
+            orow = dst[i]
+            for j in range(ow):
+                orow[j] = bias[kk]
+            for u in range(r):
+                xrow = xp[i * sh + u * dh]
+                for v in range(s):
+                    wv = ker[u, v]
+                    off = v * dw
+                    # unsigned positions: numba's negative-index wraparound
+                    # would keep these loops from vectorizing
+                    if sw == 1:
+                        for j in range(ow):
+                            orow[j] += wv * xrow[np.uint64(j + off)]
+                    else:
+                        for j in range(ow):
+                            orow[j] += wv * xrow[np.uint64(j * sw + off)]
+
+
+@jit_parallel
+def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
+    """Weight and input gradients, parallel over input channels.
+
+    Each input channel owns its ``k_g`` output channels, their weight
+    gradients and its input-gradient planes, and sums over images in order,
+    so the result does not depend on the thread count. Weight gradients add
+    each row's dot product into float64.
+    """
+    n_img, n_ch, h, width = x.shape
+    rows, cols = _padded_shape(geo, h, width)
+    oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
+    for c in prange(n_ch):
+        acc = np.zeros((k_g, r, s))
+        xp = np.empty((rows, cols), x.dtype)
+        gxp = np.empty((rows, cols), x.dtype)
+        for n in range(n_img):
+            _padded(x[n, c], geo, xp)
+            gxp[...] = 0
+            for q in range(k_g):
+                kk = c * k_g + q
+                ker, gplane = w[kk, 0], g[n, kk]
+                for i in range(oh):
+                    grow = gplane[i]
+                    for u in range(r):
+                        y = i * sh + u * dh
+                        xrow, gxrow = xp[y], gxp[y]
+                        for v in range(s):
+                            wv = ker[u, v]
+                            dot = x.dtype.type(0)
+                            off = v * dw
+                            if sw == 1:  # unsigned positions, as in the forward kernel
+                                for j in range(ow):
+                                    dot += grow[j] * xrow[np.uint64(j + off)]
+                                for j in range(ow):
+                                    gxrow[np.uint64(j + off)] += wv * grow[j]
+                            else:
+                                for j in range(ow):
+                                    dot += grow[j] * xrow[np.uint64(j * sw + off)]
+                                for j in range(ow):
+                                    gxrow[np.uint64(j * sw + off)] += wv * grow[j]
+                            acc[q, u, v] += dot
+            grad_x[n, c] = gxp[geo.ph:geo.ph + h, geo.pw:geo.pw + width]
+        for q in range(k_g):
+            grad_w[c * k_g + q, 0] = acc[q]

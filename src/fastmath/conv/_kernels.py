@@ -102,12 +102,12 @@ def conv_forward(x, w3, bias, geo, out4):
         cols = np.empty((crs, hw), dtype=x.dtype)
         for g in range(groups):
             col = _columns(x[n], g, c_g, geo, cols)
-            prod = np.dot(w3[g], col)
             dst = out4[n, g]
+            np.dot(w3[g], col, dst)  # straight into the output: no temporary, no copy
             for kk in range(k_g):
                 b = bias[g * k_g + kk]
                 for j in range(hw):
-                    dst[kk, j] = prod[kk, j] + b
+                    dst[kk, j] += b
 
 
 @jit_parallel

@@ -1,6 +1,7 @@
 """Compiled helpers of :mod:`fastmath._validation`: O(nnz) checks of sparse structure."""
 from __future__ import annotations
 
+import numpy as np
 from numba import prange
 
 from ._config.jit import jit, jit_parallel
@@ -21,7 +22,9 @@ def index_range(indices, bounds, lows, highs):
     for c in prange(bounds.shape[0] - 1):
         lo = indices[bounds[c]]
         hi = lo
-        for p in range(bounds[c], bounds[c + 1]):
+        # unsigned positions (bounds lie in [0, nnz]): without numba's
+        # negative-index wraparound the min/max loop vectorizes
+        for p in range(np.uint64(bounds[c]), np.uint64(bounds[c + 1])):
             v = indices[p]
             lo = min(lo, v)
             hi = max(hi, v)

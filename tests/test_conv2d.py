@@ -24,6 +24,7 @@ CASES = [
     (3, 5, 12, 17, 5, 3, 3, 1, 1, 1, 5),        # depthwise, rows longer than a vector
     (2, 3, 4, 5, 3, 5, 5, 2, 3, 1, 3),          # depthwise, padding wider than the image
     (1, 2, 6, 8, 2, 3, 3, 2, 0, 2, 2),          # depthwise, dilated, strided, last column unread
+    (2, 3, 9, 8, 3, 3, 3, (2, 1), 1, (2, 1), 3),  # depthwise 3x3 row kernel, row stride and dilation
 ]
 
 

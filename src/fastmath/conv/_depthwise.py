@@ -13,6 +13,9 @@ from numba import prange
 from .._config.jit import jit, jit_parallel
 
 
+_CHUNKS = 256  # parallel tasks of the forward kernel: enough to balance, each reusing a buffer
+
+
 @jit
 def _padded(plane, geo, buf):
     """Copy ``plane`` into ``buf`` at offset (ph, pw); the rest of ``buf`` is zero."""
@@ -28,36 +31,65 @@ def _padded_shape(geo, h, w):
     return rows, cols
 
 
+@jit
+def _row_3x3(x0, x1, x2, ker, b, orow):
+    """One output row of a 3x3, column-stride-1 tap set: nine taps per element in
+    one pass, so the row is written once instead of accumulated tap by tap."""
+    w00, w01, w02 = ker[0, 0], ker[0, 1], ker[0, 2]
+    w10, w11, w12 = ker[1, 0], ker[1, 1], ker[1, 2]
+    w20, w21, w22 = ker[2, 0], ker[2, 1], ker[2, 2]
+    for j in range(orow.shape[0]):
+        p = np.uint64(j)  # unsigned: no negative-index wraparound in the loop
+        orow[p] = (b + w00 * x0[p] + w01 * x0[p + 1] + w02 * x0[p + 2]
+                   + w10 * x1[p] + w11 * x1[p + 1] + w12 * x1[p + 2]
+                   + w20 * x2[p] + w21 * x2[p + 1] + w22 * x2[p + 2])
+
+
 @jit_parallel
 def depthwise_forward(x, w, bias, geo, k_g, out):
     """out[n, k] = bias[k] + correlation of x[n, k // k_g] with w[k, 0], per output plane."""
     n_img, n_out = out.shape[0], out.shape[1]
     h, width = x.shape[2], x.shape[3]
     rows, cols = _padded_shape(geo, h, width)
-    oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
     ph, pw = geo.ph, geo.pw
-    for t in prange(n_img * n_out):
-        n, kk = t // n_out, t % n_out
+    planes = n_img * n_out
+    n_chunks = min(planes, _CHUNKS)
+    for c in prange(n_chunks):
+        # one buffer per chunk of planes: its border stays zero, only the
+        # interior is overwritten plane after plane
         xp = np.zeros((rows, cols), x.dtype)
-        xp[ph:ph + h, pw:pw + width] = x[n, kk // k_g]
-        ker, dst = w[kk, 0], out[n, kk]
+        for t in range(planes * c // n_chunks, planes * (c + 1) // n_chunks):
+            n, kk = t // n_out, t % n_out
+            xp[ph:ph + h, pw:pw + width] = x[n, kk // k_g]
+            _plane_forward(xp, w[kk, 0], bias[kk], geo, out[n, kk])
+
+
+@jit
+def _plane_forward(xp, ker, b, geo, dst):
+    """dst = b + correlation of the zero-padded plane ``xp`` with ``ker``."""
+    oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
+    if r == 3 and s == 3 and sw == 1 and dw == 1:
         for i in range(oh):
-            orow = dst[i]
-            for j in range(ow):
-                orow[j] = bias[kk]
-            for u in range(r):
-                xrow = xp[i * sh + u * dh]
-                for v in range(s):
-                    wv = ker[u, v]
-                    off = v * dw
-                    # unsigned positions: numba's negative-index wraparound
-                    # would keep these loops from vectorizing
-                    if sw == 1:
-                        for j in range(ow):
-                            orow[j] += wv * xrow[np.uint64(j + off)]
-                    else:
-                        for j in range(ow):
-                            orow[j] += wv * xrow[np.uint64(j * sw + off)]
+            y = i * sh
+            _row_3x3(xp[y], xp[y + dh], xp[y + 2 * dh], ker, b, dst[i])
+        return
+    for i in range(oh):
+        orow = dst[i]
+        for j in range(ow):
+            orow[j] = b
+        for u in range(r):
+            xrow = xp[i * sh + u * dh]
+            for v in range(s):
+                wv = ker[u, v]
+                off = v * dw
+                # unsigned positions: numba's negative-index wraparound
+                # would keep these loops from vectorizing
+                if sw == 1:
+                    for j in range(ow):
+                        orow[j] += wv * xrow[np.uint64(j + off)]
+                else:
+                    for j in range(ow):
+                        orow[j] += wv * xrow[np.uint64(j * sw + off)]
 
 
 @jit_parallel

@@ -92,6 +92,25 @@ def _plane_forward(xp, ker, b, geo, dst):
                         orow[j] += wv * xrow[np.uint64(j * sw + off)]
 
 
+@jit
+def _tap_row_3(grow, gp, xrow, gxrow, w0, w1, w2):
+    """One gradient row against one kernel row of width 3 (column stride and
+    dilation 1): the three weight-gradient dot products, returned, and the
+    input gradient added into ``gxrow`` in gather form (``gp`` is ``grow``
+    with two zeros each side), one pass each."""
+    d0 = d1 = d2 = grow.dtype.type(0)
+    for j in range(grow.shape[0]):
+        p = np.uint64(j)  # unsigned: no negative-index wraparound in the loop
+        gj = grow[p]
+        d0 += gj * xrow[p]
+        d1 += gj * xrow[p + 1]
+        d2 += gj * xrow[p + 2]
+    for j in range(grow.shape[0] + 2):
+        p = np.uint64(j)
+        gxrow[p] += w0 * gp[p + 2] + w1 * gp[p + 1] + w2 * gp[p]
+    return d0, d1, d2
+
+
 @jit_parallel
 def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
     """Weight and input gradients, parallel over input channels.
@@ -104,10 +123,12 @@ def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
     n_img, n_ch, h, width = x.shape
     rows, cols = _padded_shape(geo, h, width)
     oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
+    rows3 = s == 3 and sw == 1 and dw == 1
     for c in prange(n_ch):
         acc = np.zeros((k_g, r, s))
         xp = np.empty((rows, cols), x.dtype)
         gxp = np.empty((rows, cols), x.dtype)
+        gp = np.zeros(ow + 4, x.dtype)  # one gradient row with two zeros each side
         for n in range(n_img):
             _padded(x[n, c], geo, xp)
             gxp[...] = 0
@@ -116,6 +137,16 @@ def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
                 ker, gplane = w[kk, 0], g[n, kk]
                 for i in range(oh):
                     grow = gplane[i]
+                    if rows3:
+                        gp[2:2 + ow] = grow
+                        for u in range(r):
+                            y = i * sh + u * dh
+                            d0, d1, d2 = _tap_row_3(grow, gp, xp[y], gxp[y],
+                                                    ker[u, 0], ker[u, 1], ker[u, 2])
+                            acc[q, u, 0] += d0
+                            acc[q, u, 1] += d1
+                            acc[q, u, 2] += d2
+                        continue
                     for u in range(r):
                         y = i * sh + u * dh
                         xrow, gxrow = xp[y], gxp[y]

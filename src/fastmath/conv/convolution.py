@@ -64,8 +64,11 @@ class _Geometry:
 
     @property
     def depthwise(self):
-        """One input channel per group: the direct kernels of :mod:`._depthwise`."""
-        return self.c_g == 1
+        """One input channel per group, and more than one group: the direct
+        kernels of :mod:`._depthwise`. A single-channel image with one group
+        (e.g. 1 -> 8 channels, 5x5) stays on im2col + GEMM, measured 2.2x
+        faster there at one thread."""
+        return self.c_g == 1 and self.groups > 1
 
     def kernel_geometry(self):
         """The geometry as the kernels take it."""

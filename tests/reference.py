@@ -350,6 +350,42 @@ def als_implicit_half_step(C, Y, reg):
     return X
 
 
+def als_implicit_cg_half_step(C, X0, Y, reg, steps):
+    """Warm-started conjugate gradient (Takacs et al. 2011), ``steps`` steps per row of C,
+    never forming the row's matrix: the implicit-ALS half-step with CG, row by row."""
+    import scipy.sparse as sp
+
+    C = sp.csr_matrix(C, dtype=np.float64)
+    Y = np.asarray(Y, np.float64)
+    X = np.array(X0, np.float64)
+    YtY = Y.T @ Y + reg * np.eye(Y.shape[1])
+    for u in range(C.shape[0]):
+        items = C.indices[C.indptr[u]:C.indptr[u + 1]]
+        conf = C.data[C.indptr[u]:C.indptr[u + 1]]
+        if items.size == 0:
+            X[u] = 0
+            continue
+        Yu = Y[items]
+
+        def apply(v):
+            return YtY @ v + Yu.T @ ((np.abs(conf) - 1.0) * (Yu @ v))
+
+        x = X[u]
+        r = Yu.T @ np.where(conf > 0, conf, 0.0) - apply(x)
+        p, rs = r.copy(), r @ r
+        for _ in range(steps):
+            if rs < 1e-20:
+                break
+            ap = apply(p)
+            alpha = rs / (p @ ap)
+            x = x + alpha * p
+            r = r - alpha * ap
+            rs, rs_old = r @ r, rs
+            p = r + (rs / rs_old) * p
+        X[u] = x
+    return X
+
+
 def als_explicit_half_step(R, Y, y_bias, mean, reg):
     """ALS-WR with biases: rows of R solve for [x_u, b_u] given [y_i, 1] and b_i."""
     import scipy.sparse as sp

@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
+import fastmath as fm
 import reference as ref
 from fastmath.datasets import make_explicit_ratings
 from fastmath.recommend import ALS, SGDMF
@@ -42,6 +43,47 @@ def test_implicit_cholesky_matches_reference(dtype):
     assert model.user_factors.dtype == dtype
     assert_allclose(model.user_factors, X, rtol=rtol, atol=rtol * np.abs(X).max())
     assert_allclose(model.item_factors, Y, rtol=rtol, atol=rtol * np.abs(Y).max())
+
+
+def test_cg_blocks_match_row_by_row_reference():
+    # rows solved in blocks of 16 (one GEMM per CG step) must match plain
+    # row-by-row CG: with an empty row, negative feedback, and a row with more
+    # values than the gather buffer holds (128 rows of 512 float64 factors)
+    rng = np.random.default_rng(4)
+    n_users, n_items, f, reg, alpha, steps = 37, 600, 512, 0.1, 2.0, 3
+    C = sp.random(n_users, n_items, density=0.05, format="lil", random_state=4)
+    C[0, :200] = 1.0
+    C[5, :] = 0
+    C = C.tocsr()
+    C.eliminate_zeros()
+    C.data = 1.0 + np.round(C.data * 4)
+    C.data[rng.random(C.nnz) < 0.1] *= -1
+    model = ALS(factors=f, regularization=reg, alpha=alpha, iterations=1, cg_steps=steps,
+                dtype=np.float64, **QUIET)
+    Y0 = _preset(model, (n_users, f), (n_items, f), seed=5)
+    X0 = model.user_factors.copy()
+    model.fit(C)
+    X = ref.als_implicit_cg_half_step(C * alpha, X0, Y0, reg, steps)
+    Y = ref.als_implicit_cg_half_step((C * alpha).T.tocsr(), Y0, X, reg, steps)
+    assert (model.user_factors[5] == 0).all()
+    assert_allclose(model.user_factors, X, rtol=1e-8, atol=1e-8 * np.abs(X).max())
+    assert_allclose(model.item_factors, Y, rtol=1e-8, atol=1e-8 * np.abs(Y).max())
+
+
+def test_cg_result_does_not_depend_on_the_thread_count():
+    C = _implicit(seed=2, n_users=3000, n_items=400, density=0.02)
+    fits = [ALS(factors=16, iterations=2, random_state=0, num_threads=t, **QUIET).fit(C)
+            for t in (1, 2)]
+    assert_array_equal(fits[0].user_factors, fits[1].user_factors)
+    assert_array_equal(fits[0].item_factors, fits[1].item_factors)
+    # what guarantees it for any BLAS: CG's row blocks never straddle a chunk
+    # bound, because every interior bound is a multiple of the block size
+    from fastmath.recommend import _als_kernels, als
+    for threads in (1, 2):
+        with fm.thread_limit(threads):
+            bounds = als._bounds(C.indptr, 16, 10**9)
+        assert bounds[0] == 0 and bounds[-1] == C.shape[0] and (np.diff(bounds) > 0).all()
+        assert (bounds[1:-1] % _als_kernels.CG_BLOCK == 0).all()
 
 
 def test_cg_converges_to_cholesky():

@@ -288,8 +288,12 @@ class ALS(FactorModel):
 
 
 def _bounds(indptr, factors, work):
-    """Row chunks of equal work (a row's f x f products count as f / 2 stored values)."""
-    return balanced_bounds(indptr, 16 * threads_for(work, "flops"), factors / 2.0)
+    """Row chunks of about equal work (a row's f x f products count as f / 2 stored
+    values), cut at multiples of ``CG_BLOCK`` so that CG's row blocks, and the
+    result, do not depend on the thread count."""
+    bounds = balanced_bounds(indptr, 16 * threads_for(work, "flops"), factors / 2.0)
+    n_rows = indptr.shape[0] - 1
+    return np.unique(np.concatenate(([0], bounds // K.CG_BLOCK * K.CG_BLOCK, [n_rows])))
 
 
 def _gram(F):

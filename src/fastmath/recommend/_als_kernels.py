@@ -59,102 +59,39 @@ def _axpy_row(alpha, Y, i, out):
 
 
 @jit
-def _symv(A, x, out):
-    """out = A @ x for a small square matrix, four rows per pass over x."""
-    n = A.shape[0]
-    a = 0
-    while a + 4 <= n:
-        s0 = s1 = s2 = s3 = x.dtype.type(0.0)
-        for b in range(n):
-            xb = x[b]
-            s0 += A[a, b] * xb
-            s1 += A[a + 1, b] * xb
-            s2 += A[a + 2, b] * xb
-            s3 += A[a + 3, b] * xb
-        out[a], out[a + 1], out[a + 2], out[a + 3] = s0, s1, s2, s3
-        a += 4
-    while a < n:
-        out[a] = _dot_row(A, a, x)
-        a += 1
-
-
-@jit
-def _cg_row(x, Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap):
-    """A few CG steps on one row's normal equations, warm-started at ``x``.
-
-    Returns the row's part of the weighted loss at the *incoming* ``x``,
-    ``sum_i (c_i (1 - s_i)^2 - s_i^2) + x^T YtY x`` with ``s_i = y_i . x``:
-    the residual needs exactly those dot products, so the loss of the previous
-    iteration comes for free with the next user half-step.
-    """
+def _residual_terms(x, r, Y, rows, conf, start, stop):
+    """``r += sum_k w_k Y[rows[k]]``, the sparse part of the CG residual at ``x``, over
+    ``k`` in ``start:stop``; returns those entries' part of the loss at ``x``,
+    ``sum (c (1 - s)^2 - s^2)`` with ``s = Y[rows[k]] . x`` (negative feedback:
+    preference 0 with confidence ``-c``)."""
     T = x.dtype.type
-    _symv(YtY, x, r)
-    loss = np.float64(_dot(x, r))
-    if stop == start:  # no interactions: the exact solution is 0
-        x[:] = 0
-        return loss
-    for k in range(r.shape[0]):
-        r[k] = -r[k]
+    loss = 0.0
     for k in range(start, stop):
-        i = indices[k]
+        i = rows[k]
         c = conf[k]
         d = _dot_row(Y, i, x)
         d64 = np.float64(d)
         if c > 0:
             _axpy_row(T(c - (c - 1) * d), Y, i, r)
             loss += c * (1.0 - d64) * (1.0 - d64) - d64 * d64
-        else:  # negative feedback: preference 0 with confidence -c
+        else:
             _axpy_row(T(-(-c - 1) * d), Y, i, r)
             loss += (-c - 1.0) * d64 * d64
-    p[:] = r
-    rs_old = _dot(r, r)
-    if rs_old < 1e-20:
-        return loss
-    for _ in range(cg_steps):
-        _symv(YtY, p, Ap)
-        for k in range(start, stop):
-            i = indices[k]
-            _axpy_row(T((abs(conf[k]) - 1) * _dot_row(Y, i, p)), Y, i, Ap)
-        alpha = rs_old / _dot(p, Ap)
-        _axpy(T(alpha), p, x)
-        _axpy(T(-alpha), Ap, r)
-        rs_new = _dot(r, r)
-        if rs_new < 1e-20:
-            break
-        beta = T(rs_new / rs_old)
-        for k in range(p.shape[0]):
-            p[k] = r[k] + beta * p[k]
-        rs_old = rs_new
     return loss
 
 
 @jit
-def _residual_terms(x, r, Y, conf, start, stop):
-    """``r += sum_i w_i y_i`` (the CG residual's sparse part at ``x``) over rows
-    ``start:stop`` of ``Y``; returns their part of the loss (see :func:`_cg_row`)."""
-    T = x.dtype.type
-    loss = 0.0
-    for k in range(start, stop):
-        c = conf[k]
-        d = _dot_row(Y, k, x)
-        d64 = np.float64(d)
-        if c > 0:
-            _axpy_row(T(c - (c - 1) * d), Y, k, r)
-            loss += c * (1.0 - d64) * (1.0 - d64) - d64 * d64
-        else:  # negative feedback: preference 0 with confidence -c
-            _axpy_row(T(-(-c - 1) * d), Y, k, r)
-            loss += (-c - 1.0) * d64 * d64
-    return loss
+def _cg_block(X, u0, n_rows, Y, rows, conf, offs, YtY, cg_steps, R, P, AP, rs, active):
+    """A few CG steps on the normal equations of rows ``u0 : u0 + n_rows`` of ``X``,
+    warm-started at their current values, in lockstep.
 
-
-@jit
-def _cg_block(X, u0, n_rows, buf, conf, offs, YtY, cg_steps, R, P, AP, rs, active):
-    """:func:`_cg_row` on rows ``u0 : u0 + n_rows`` of ``X`` in lockstep.
-
-    Row ``b``'s factor vectors are ``buf[offs[b]:offs[b + 1]]``. The dense
-    products ``x @ YtY`` and ``p @ YtY`` of all rows are one GEMM per CG step;
-    each row keeps its own step sizes and stops on its own. Returns the rows'
-    loss terms at the incoming ``X``.
+    Row ``b``'s factor vectors are ``Y[rows[k]]`` for ``k`` in
+    ``offs[b]:offs[b + 1]``, with confidences ``conf[k]``. The dense products
+    ``x @ YtY`` and ``p @ YtY`` of all rows are one GEMM per CG step; each row
+    keeps its own step sizes and stops on its own. Returns the rows' part of
+    the weighted loss at the *incoming* ``X``, ``sum (c (1 - s)^2 - s^2) +
+    x^T YtY x``: the residual needs exactly those products, so the loss of the
+    previous iteration comes for free with the next user half-step.
     """
     T = X.dtype.type
     f = X.shape[1]
@@ -170,10 +107,10 @@ def _cg_block(X, u0, n_rows, buf, conf, offs, YtY, cg_steps, R, P, AP, rs, activ
             continue
         for k in range(f):
             r[k] = -r[k]
-        loss += _residual_terms(x, r, buf, conf, offs[b], offs[b + 1])
+        loss += _residual_terms(x, r, Y, rows, conf, offs[b], offs[b + 1])
         P[b] = r
         rs[b] = _dot(r, r)
-        active[b] = not rs[b] < 1e-20  # NaN stays active and reaches the factors, as in _cg_row
+        active[b] = not rs[b] < 1e-20  # NaN stays active: it must reach the factors
     for _ in range(cg_steps):
         np.dot(P[:n_rows], YtY, AP[:n_rows])
         for b in range(n_rows):
@@ -181,7 +118,8 @@ def _cg_block(X, u0, n_rows, buf, conf, offs, YtY, cg_steps, R, P, AP, rs, activ
                 continue
             p, ap, r, x = P[b], AP[b], R[b], Xb[b]
             for k in range(offs[b], offs[b + 1]):
-                _axpy_row(T((abs(conf[k]) - 1) * _dot_row(buf, k, p)), buf, k, ap)
+                i = rows[k]
+                _axpy_row(T((abs(conf[k]) - 1) * _dot_row(Y, i, p)), Y, i, ap)
             alpha = rs[b] / _dot(p, ap)
             _axpy(T(alpha), p, x)
             _axpy(T(-alpha), ap, r)
@@ -256,14 +194,11 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
     ``CG_BLOCK``); each chunk reuses one set of work arrays, and CG solves
     its rows in blocks (:func:`_cg_block`). With CG,
     ``chunk_loss[c]`` gets the chunk's loss terms at the incoming ``X`` (see
-    :func:`_cg_row`); the Cholesky path leaves it at 0.
+    :func:`_cg_block`); the Cholesky path leaves it at 0.
     """
     f = X.shape[1]
     cap = max(1, GATHER_BYTES // (f * X.itemsize))
     for c in prange(bounds.shape[0] - 1):
-        r = np.empty(f, X.dtype)
-        p = np.empty(f, X.dtype)
-        Ap = np.empty(f, X.dtype)
         A = np.empty((f, f), np.float64)
         rhs = np.empty(f, np.float64)
         R = np.empty((CG_BLOCK, f), X.dtype)
@@ -277,6 +212,8 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
         # the table directly).
         buf = np.empty((cap, f), Y.dtype)
         buf_conf = np.empty(cap, conf.dtype)
+        iota = np.arange(cap)
+        one_row = np.empty(2, np.int64)
         total = 0.0
         u, end = bounds[c], bounds[c + 1]
         while u < end:
@@ -285,8 +222,10 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
                 _cholesky_row(X[u], Y, YtY, indices, conf, start, stop, A, rhs)
                 u += 1
                 continue
-            if stop - start > cap:
-                total += _cg_row(X[u], Y, YtY, indices, conf, start, stop, cg_steps, r, p, Ap)
+            if stop - start > cap:  # too many values to gather: read the table directly
+                one_row[0], one_row[1] = start, stop
+                total += _cg_block(X, u, 1, Y, indices, conf, one_row, YtY, cg_steps, R, P, AP,
+                                   rs, active)
                 u += 1
                 continue
             # a block: the next rows up to a multiple of CG_BLOCK whose
@@ -308,8 +247,8 @@ def implicit_half_step(X, Y, YtY, indptr, indices, conf, cg_steps, use_cg, bound
                 fill += e - s
                 n_rows += 1
                 offs[n_rows] = fill
-            total += _cg_block(X, u, n_rows, buf, buf_conf, offs, YtY, cg_steps, R, P, AP, rs,
-                               active)
+            total += _cg_block(X, u, n_rows, buf, iota, buf_conf, offs, YtY, cg_steps, R, P, AP,
+                               rs, active)
             u += n_rows
         chunk_loss[c] = total
 

@@ -99,18 +99,23 @@ def test_row_blocks_match_reference(rng, dtype, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_symmetric_strips_match_reference(rng, dtype, monkeypatch):
+@pytest.mark.parametrize("n, block_bytes", [
+    (70, 1),  # strips of 16 rows, last one partial; two 64-column tiles
+    (1100, None),  # default blocks: strips of hundreds of rows, many 64 x 64 mirror tiles
+])
+def test_symmetric_strips_match_reference(rng, dtype, monkeypatch, n, block_bytes):
     from fastmath.linalg import distances
 
-    monkeypatch.setattr(distances, "BLOCK_BYTES", 1)  # strips of 16 rows, last one partial
-    x = rng.standard_normal((70, 5)).astype(dtype)
+    if block_bytes is not None:
+        monkeypatch.setattr(distances, "BLOCK_BYTES", block_bytes)
+    x = rng.standard_normal((n, 5)).astype(dtype)
     x[40, 1] = np.nan
     got = fm.pairwise_sqdist(x)
     with np.errstate(invalid="ignore"):
         want = ref.pairwise_sqdist(x)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(got, got.T)
-    np.testing.assert_array_equal(np.diag(got)[np.arange(70) != 40], 0)
+    np.testing.assert_array_equal(np.diag(got)[np.arange(n) != 40], 0)
     ok = ~np.isnan(want)
     _check(got[ok], want[ok], x[np.isfinite(x).all(1)], x[np.isfinite(x).all(1)], dtype)
 

@@ -142,24 +142,29 @@ def sqdist_symmetric_strip(g, i0, xx, d):
     """Finish rows ``i0 : i0 + len(g)`` of the symmetric distance matrix ``d``.
 
     ``g[a, b] = x_{i0+a} . x_{i0+b}`` for ``b >= 0`` (the strip right of the
-    diagonal). Entries above the diagonal are written twice, as ``d[i, j]`` and
-    ``d[j, i]``, so ``d`` is exactly symmetric; the diagonal is exactly zero.
-    Columns go in tiles of 64 so the transposed writes stay in cache.
+    diagonal). Entries above the diagonal are computed row by row (a loop
+    that vectorizes), then copied below it tile by tile (64 x 64, so the
+    transposed writes stay in cache): ``d`` is exactly symmetric and its
+    diagonal exactly zero.
     """
     rows, width = g.shape
-    tile = 64
-    for jb in range(0, width, tile):
-        j_end = min(jb + tile, width)
-        for a in range(rows):
-            i = i0 + a
-            xi = xx[i]
-            for b in range(max(jb, a + 1), j_end):
-                j = i0 + b
-                v = _clip_sqdist(xi + xx[j] - 2 * g[a, b])
-                d[i, j] = v
-                d[j, i] = v
     for a in range(rows):
-        d[i0 + a, i0 + a] = 0
+        i = i0 + a
+        xi = xx[i]
+        dst = d[i, i + 1:]
+        src = g[a, a + 1:]
+        xs = xx[i + 1:]
+        for b in range(src.shape[0]):
+            dst[b] = _clip_sqdist(xi + xs[b] - 2 * src[b])
+        d[i, i] = 0
+    tile = 64
+    for jb in range(i0, i0 + width, tile):
+        j_end = min(jb + tile, i0 + width)
+        for ib in range(i0, min(i0 + rows, j_end), tile):
+            i_end = min(ib + tile, i0 + rows)
+            for j in range(jb, j_end):
+                for i in range(ib, min(i_end, j)):
+                    d[j, i] = d[i, j]
 
 
 @jit_parallel

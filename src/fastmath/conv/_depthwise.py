@@ -17,13 +17,6 @@ _CHUNKS = 256  # parallel tasks of the forward kernel: enough to balance, each r
 
 
 @jit
-def _padded(plane, geo, buf):
-    """Copy ``plane`` into ``buf`` at offset (ph, pw); the rest of ``buf`` is zero."""
-    buf[...] = 0
-    buf[geo.ph:geo.ph + plane.shape[0], geo.pw:geo.pw + plane.shape[1]] = plane
-
-
-@jit
 def _padded_shape(geo, h, w):
     """A buffer holding the padded plane and every position a tap reads."""
     rows = max(geo.ph + h, (geo.oh - 1) * geo.sh + (geo.r - 1) * geo.dh + 1)
@@ -126,11 +119,11 @@ def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
     rows3 = s == 3 and sw == 1 and dw == 1
     for c in prange(n_ch):
         acc = np.zeros((k_g, r, s))
-        xp = np.empty((rows, cols), x.dtype)
+        xp = np.zeros((rows, cols), x.dtype)  # its border stays zero; images overwrite the interior
         gxp = np.empty((rows, cols), x.dtype)
         gp = np.zeros(ow + 4, x.dtype)  # one gradient row with two zeros each side
         for n in range(n_img):
-            _padded(x[n, c], geo, xp)
+            xp[geo.ph:geo.ph + h, geo.pw:geo.pw + width] = x[n, c]
             gxp[...] = 0
             for q in range(k_g):
                 kk = c * k_g + q

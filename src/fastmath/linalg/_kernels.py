@@ -145,7 +145,9 @@ def sqdist_symmetric_strip(g, i0, xx, d):
     diagonal). Entries above the diagonal are computed row by row (a loop
     that vectorizes), then copied below it tile by tile (64 x 64, so the
     transposed writes stay in cache): ``d`` is exactly symmetric and its
-    diagonal exactly zero.
+    diagonal exactly zero. With one strip (``i0 == 0``, ``g`` of shape
+    ``d.shape``), ``g`` may be ``d`` itself: each entry is read before it is
+    written, and the mirror only writes below the diagonal.
     """
     rows, width = g.shape
     for a in range(rows):

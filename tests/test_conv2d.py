@@ -102,6 +102,38 @@ def test_any_layout(rng, layout):
                                rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_depthwise_any_layout_matches_reference(rng, dtype, layout):
+    x = rng.standard_normal((2, 4, 7, 6)).astype(dtype)
+    w = rng.standard_normal((8, 1, 3, 3)).astype(dtype)
+    g = rng.standard_normal((2, 8, 7, 6)).astype(dtype)
+    pads = ((1, 1), (1, 1))
+    want = ref.conv2d(x, w, None, (1, 1), pads, (1, 1), 4)
+    got = fm.conv2d(in_layout(x, layout), in_layout(w, layout), padding=1, groups=4)
+    np.testing.assert_allclose(got, want, **tol(dtype))
+    gx, gw, _ = fm.conv2d_backward(in_layout(g, layout), in_layout(x, layout),
+                                   in_layout(w, layout), padding=1, groups=4)
+    gx_c, gw_c, _ = fm.conv2d_backward(g, x, w, padding=1, groups=4)
+    np.testing.assert_array_equal(gx, gx_c)
+    np.testing.assert_array_equal(gw, gw_c)
+
+
+def test_depthwise_empty_size_one_and_nan():
+    w = np.ones((3, 1, 3, 3))
+    assert fm.conv2d(np.ones((0, 3, 5, 5)), w, groups=3).shape == (0, 3, 3, 3)
+    gx, gw, _ = fm.conv2d_backward(np.ones((0, 3, 3, 3)), np.ones((0, 3, 5, 5)), w, groups=3)
+    assert gx.shape == (0, 3, 5, 5) and (gw == 0).all()
+    one = fm.conv2d(np.full((1, 3, 1, 1), 2.0), w, padding=1, groups=3)  # 1x1 image
+    np.testing.assert_array_equal(one, np.full((1, 3, 1, 1), 2.0))
+    x = np.ones((1, 3, 6, 6))
+    x[0, 1, 2, 3] = np.nan
+    got = fm.conv2d(x, w, groups=3)
+    want = ref.conv2d(x, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 3)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[0, 1]).any() and not np.isnan(got[0, [0, 2]]).any()
+
+
 def test_empty_batch_and_channels():
     assert fm.conv2d(np.ones((0, 3, 5, 5)), np.ones((2, 3, 3, 3))).shape == (0, 2, 3, 3)
     out = fm.conv2d(np.ones((2, 0, 5, 5)), np.ones((2, 0, 3, 3)), bias=[1.0, 2.0])

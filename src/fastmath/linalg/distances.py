@@ -80,14 +80,13 @@ def pairwise_sqdist(x, y=None):
     rows = max(16, BLOCK_BYTES // (m * out.itemsize))
     with np.errstate(invalid="ignore"), kernel_threads(n * m * x.shape[1], "flops",
                                                        blas="outside"):
-        if symmetric and rows >= n:  # one strip: the GEMM writes the output itself,
-            # finished in place (a second fresh array would cost its page faults)
-            np.matmul(xc, xc.T, out=out)
-            k.sqdist_symmetric_strip(out, 0, xx, out)
-        elif symmetric:  # only the strips right of the diagonal: half the products
-            buffer = np.empty(min(rows, n) * n, dtype=dtype)
+        if symmetric:  # only the strips right of the diagonal: half the products
+            # one strip is written straight into the output and finished in place
+            # (a second fresh array would cost its page faults)
+            buffer = None if rows >= n else np.empty(rows * n, dtype=dtype)
             for i0 in range(0, n, rows):
-                g = buffer[:min(rows, n - i0) * (n - i0)].reshape(-1, n - i0)  # C-contiguous
+                g = out if buffer is None else \
+                    buffer[:min(rows, n - i0) * (n - i0)].reshape(-1, n - i0)  # C-contiguous
                 np.matmul(xc[i0:i0 + rows], xc[i0:].T, out=g)
                 k.sqdist_symmetric_strip(g, i0, xx, out)
         else:

@@ -127,6 +127,27 @@ def conv2d(x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1
     return out
 
 
+def conv2d_backward(g, x, w, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1)):
+    """Input and weight gradients of a one-group :func:`conv2d`: each tap's
+    contribution scattered back to the pixels it read (the adjoint of the gather)."""
+    g, x, w = (np.asarray(a, np.float64) for a in (g, x, w))
+    n, c, h, wd = x.shape
+    r, s = w.shape[2:]
+    oh, ow = g.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), padding[0], padding[1]))
+    gxp = np.zeros_like(xp)
+    gw = np.zeros_like(w)
+    for u in range(r):
+        for v in range(s):
+            ys = u * dilation[0] + stride[0] * np.arange(oh)
+            xs = v * dilation[1] + stride[1] * np.arange(ow)
+            at = np.ix_(np.arange(n), np.arange(c), ys, xs)
+            gw[:, :, u, v] = np.einsum("nkij,ncij->kc", g, xp[at])
+            gxp[at] += np.einsum("nkij,kc->ncij", g, w[:, :, u, v])
+    pt, pl = padding[0][0], padding[1][0]
+    return gxp[:, :, pt:pt + h, pl:pl + wd], gw
+
+
 def _windows(x, kernel, stride, padding, fill):
     kh, kw = kernel
     xp = np.pad(np.asarray(x, np.float64), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2),

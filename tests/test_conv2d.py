@@ -80,6 +80,141 @@ def test_forward_and_backward_match_reference(rng, dtype, case):
     np.testing.assert_allclose(gb, g64.sum(axis=(0, 2, 3)), **tol(dtype, 50 * n * h * w))
 
 
+# Layers the Winograd kernels take: 3x3, stride 1, 16+ channels, outputs of 7+ pixels.
+# (N, C, H, W, K, padding): partial edge tiles, no padding, padding 2, uneven padding.
+WINOGRAD_CASES = [
+    (2, 16, 9, 11, 16, 1),
+    (1, 17, 10, 9, 19, 0),
+    (2, 16, 13, 7, 20, 2),
+    (1, 24, 12, 10, 16, (2, 0)),
+    (3, 16, 8, 8, 16, "same"),
+]
+
+
+def _winograd_calls(monkeypatch):
+    """Count the calls into the Winograd kernel."""
+    from fastmath.conv import _winograd
+
+    calls = []
+    kernel = _winograd.forward
+    monkeypatch.setattr(_winograd, "forward", lambda *a: calls.append(1) or kernel(*a))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", WINOGRAD_CASES)
+def test_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
+    n, c, h, w, k, padding = case
+    calls = _winograd_calls(monkeypatch)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    pads = _torch_padding(padding, 3, 3, 1)
+    want = ref.conv2d(x, wt, b, (1, 1), pads)
+    got = fm.conv2d(x, wt, b, padding=padding)
+    # the documented accuracy: about 1e-5 of the largest output in float32
+    bound = {np.float32: 4e-5, np.float64: 1e-13}[dtype]
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * np.abs(want).max())
+    g = rng.standard_normal(got.shape).astype(dtype)
+    gx, gw, gb = fm.conv2d_backward(g, x, wt, padding=padding)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), pads)
+    np.testing.assert_allclose(gx, want_gx, rtol=0, atol=bound * np.abs(want_gx).max())
+    np.testing.assert_allclose(gw, want_gw, **tol(dtype, 50 * n * h * w))
+    np.testing.assert_allclose(gb, g.astype(float).sum(axis=(0, 2, 3)), **tol(dtype, 50 * n * h * w))
+    assert len(calls) == 2  # the forward pass and the input gradient
+
+
+@pytest.mark.parametrize("case, why", [
+    ((2, 8, 9, 9, 16, 3, 1, 1), "8 input channels"),
+    ((2, 16, 9, 9, 4, 3, 1, 1), "4 output channels"),
+    ((2, 16, 6, 6, 16, 3, 1, 1), "output 6x6, under 7 pixels"),
+    ((2, 16, 9, 9, 16, 3, 2, 1), "stride 2"),
+    ((2, 16, 9, 9, 16, 5, 1, 1), "5x5 kernel"),
+    ((2, 16, 9, 9, 16, 3, 1, 2), "dilation 2"),
+])
+def test_winograd_rule_leaves_other_layers_to_im2col(rng, monkeypatch, case, why):
+    n, c, h, w, k, r, stride, dilation = case
+    calls = _winograd_calls(monkeypatch)
+    x = rng.standard_normal((n, c, h, w))
+    wt = rng.standard_normal((k, c, r, r))
+    got = fm.conv2d(x, wt, stride=stride, padding=1, dilation=dilation)
+    want = ref.conv2d(x, wt, None, (stride, stride), ((1, 1), (1, 1)), (dilation, dilation))
+    np.testing.assert_allclose(got, want, **tol(np.float64, 20))
+    assert calls == [], why
+
+
+def test_winograd_backward_with_padding_over_two_uses_im2col(rng, monkeypatch):
+    calls = _winograd_calls(monkeypatch)
+    x = rng.standard_normal((1, 16, 8, 8))
+    wt = rng.standard_normal((16, 16, 3, 3))
+    g = rng.standard_normal((1, 16, 12, 12))
+    gx, gw, _ = fm.conv2d_backward(g, x, wt, padding=3)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), ((3, 3), (3, 3)))
+    np.testing.assert_allclose(gx, want_gx, **tol(np.float64, 50))
+    np.testing.assert_allclose(gw, want_gw, **tol(np.float64, 50 * 64))
+    assert calls == []
+
+
+@pytest.mark.parametrize("where", ["x", "weight"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_winograd_non_finite_reaches_only_its_receptive_field(rng, where, bad):
+    # in a Winograd tile one NaN or Inf would spread to all 16 outputs: such
+    # inputs take the direct path
+    x = rng.standard_normal((2, 16, 10, 10)).astype(np.float32)
+    wt = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    if where == "x":
+        x[1, 3, 4, 5] = bad
+    else:
+        wt[2, 5, 1, 1] = bad
+    want = ref.conv2d(x, wt, None, (1, 1), ((1, 1), (1, 1)))
+    got = fm.conv2d(x, wt, padding=1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], **tol(np.float32, 20 * np.abs(want[ok]).max()))
+    g = np.ones_like(got)
+    gx, gw, _ = fm.conv2d_backward(g, np.nan_to_num(x), wt, padding=1)
+    want_gx, _ = ref.conv2d_backward(g, np.nan_to_num(x), wt, (1, 1), ((1, 1), (1, 1)))
+    np.testing.assert_array_equal(np.isfinite(gx), np.isfinite(want_gx))
+
+
+def test_winograd_values_that_would_overflow_its_transforms_go_direct(rng, monkeypatch):
+    # 1e33 * 9 taps * 16 channels fits float32; the transforms' intermediate
+    # sums (up to ~3e5 times larger) would not
+    calls = _winograd_calls(monkeypatch)
+    x = np.full((1, 16, 8, 8), 1e33, np.float32)
+    wt = rng.uniform(0.5, 1.0, (16, 16, 3, 3)).astype(np.float32)
+    got = fm.conv2d(x, wt, padding=1)
+    want = ref.conv2d(x, wt, None, (1, 1), ((1, 1), (1, 1)))
+    assert np.isfinite(got).all() and calls == []
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_winograd_any_layout(rng, layout):
+    x = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)
+    want = (fm.conv2d(x, w, padding=1),) + fm.conv2d_backward(g, x, w, padding=1)
+    got = (fm.conv2d(in_layout(x, layout), in_layout(w, layout), padding=1),) + \
+        fm.conv2d_backward(in_layout(g, layout), in_layout(x, layout), in_layout(w, layout),
+                           padding=1)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_winograd_independent_of_threads(rng):
+    x = rng.standard_normal((6, 16, 20, 20)).astype(np.float32)  # 150 tiles: two chunks
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((6, 16, 20, 20)).astype(np.float32)
+    one = (fm.conv2d(x, w, padding=1),) + fm.conv2d_backward(g, x, w, padding=1)
+    with fm.thread_limit(1):
+        again = (fm.conv2d(x, w, padding=1),) + fm.conv2d_backward(g, x, w, padding=1)
+    for a, b in zip(one, again):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_finite_differences_float64():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 2, 5, 4))

@@ -6,10 +6,20 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k
+from . import _depthwise, _kernels as k, _winograd
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
+
+# Winograd F(4x4, 3x3) replaces im2col + GEMM for 3x3, stride-1, undilated,
+# single-group layers with at least this many input and output channels and
+# an output at least WINOGRAD_MIN_SIDE pixels on each side. Measured at one
+# thread on the AVX-512 machine (float32 and float64 alike): 1.4x to 2.5x
+# faster from 16 channels and 7-pixel outputs up; 0.4x to 0.6x with 3 to 8
+# channels or 4 output channels, 0.9x on a 4x4 output (one tile per image).
+WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_SIDE = 7
+WINOGRAD_TILES_PER_CHUNK = 128  # one task's tiles: its buffers stay within L2
 
 
 class _Geometry:
@@ -45,6 +55,7 @@ class _Geometry:
         self.k, self.c_g, self.r, self.s = kk, c_g, r, s
         self.groups, self.k_g = groups, kk // groups
         self.ph, self.pw = pt, pl
+        self.pads = (pt, pb, pl, pr)
         self.oh = out_size(h, pt + pb, ext_h, self.stride[0])
         self.ow = out_size(w, pl + pr, ext_w, self.stride[1])
 
@@ -70,6 +81,16 @@ class _Geometry:
         faster there at one thread."""
         return self.c_g == 1 and self.groups > 1
 
+    def winograd(self, backward=False):
+        """Whether the Winograd kernels take this layer (the measured rule above).
+        The input gradient is a Winograd correlation of ``grad_out`` padded by
+        2 minus each padding, so the backward pass needs paddings of at most 2."""
+        if (self.r, self.s, self.stride, self.dilation, self.groups) != (3, 3, (1, 1), (1, 1), 1):
+            return False
+        side = min(self.h, self.w) if backward else min(self.oh, self.ow)
+        return (min(self.c, self.k) >= WINOGRAD_MIN_CHANNELS and side >= WINOGRAD_MIN_SIDE
+                and (not backward or max(self.pads) <= 2))
+
     def kernel_geometry(self):
         """The geometry as the kernels take it."""
         return k.Geometry(self.r, self.s, *self.stride, self.ph, self.pw, *self.dilation,
@@ -93,6 +114,31 @@ def _inputs(x, weight, extra=()):
     return [np.ascontiguousarray(a, dtype=dtype) for a, _ in arrays], dtype, unbatched
 
 
+def _winograd_correlate(x, weight, bias, top, left, out):
+    """Winograd correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, 3, 3)
+    into ``out`` (N, K, OH, OW), ``x`` padded by ``top`` and ``left`` (and by
+    zeros as far as the tiles reach). Returns False, with ``out`` untouched,
+    when ``x`` or ``weight`` holds a non-finite value or values large enough
+    for the transforms to overflow: the direct path handles those."""
+    n, c = x.shape[:2]
+    side = lambda size: _winograd.TILE * -(-size // _winograd.TILE) + 2  # noqa: E731
+    xp = np.empty((n, side(out.shape[2]), side(out.shape[3]), c), x.dtype)
+    stats = np.empty((n * xp.shape[1], 2))
+    with kernel_threads(xp.size, "elementwise"):
+        _winograd.to_padded_nhwc(x, top, left, xp, stats)
+    w_max = float(np.abs(weight).max())
+    # |transformed products| <= 361 * 900 * C * max|x| * max|w| (the transforms'
+    # row sums): keep that well inside the dtype's range
+    bound = stats[:, 0].max() * w_max * c * 2.0 ** 20
+    if not (stats[:, 1].sum() == 0 and np.isfinite(w_max) and bound < np.finfo(x.dtype).max):
+        return False
+    u = _winograd.weight_transform(weight)
+    work = n * out.shape[1] * out.shape[2] * out.shape[3] * c * 9
+    with kernel_threads(work, "flops", blas="inside"):
+        _winograd.forward(xp, u, bias, WINOGRAD_TILES_PER_CHUNK, out)
+    return True
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution of a batch of images, as ``torch.nn.functional.conv2d``.
 
@@ -102,7 +148,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     single-threaded when called from our threads, which measured faster than
     any explicit limit); 1x1 stride-1 layers skip the unfolding. Depthwise
     layers (one input channel per group) run a direct kernel instead,
-    parallel over output planes.
+    parallel over output planes. 3x3 stride-1 layers with 16 or more input
+    and output channels use Winograd F(4x4, 3x3), a quarter of the
+    multiplies; its float32 results differ from the exact ones by about 1e-5
+    of the output's largest magnitude (im2col: about 1e-7). Inputs holding
+    NaN or Inf take the direct path, so they reach exactly the outputs whose
+    window holds them.
 
     Parameters
     ----------
@@ -145,6 +196,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif out.size and geo.depthwise:
         with kernel_threads(geo.flops, "flops"):
             _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
+    elif out.size and geo.winograd() and _winograd_correlate(x, weight, bias, geo.ph, geo.pw, out):
+        pass
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)
         with kernel_threads(geo.flops, "flops", blas="inside"):
@@ -198,11 +251,15 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
             _depthwise.depthwise_backward(x, weight, grad_out, geo.kernel_geometry(), geo.k_g,
                                           grad_w, grad_x)
         return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias
+    # the input gradient: a correlation of grad_out with the flipped, transposed weights
+    flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+    input_grad = not (geo.winograd(backward=True) and _winograd_correlate(
+        grad_out, flipped, np.zeros(geo.c, dtype), 2 - geo.pads[0], 2 - geo.pads[2], grad_x))
     # fixed chunks of images, summed in order: the same result for any thread count
     bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
     parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)
-    with kernel_threads(2 * geo.flops, "flops", blas="inside"):
+    with kernel_threads((1 + input_grad) * geo.flops, "flops", blas="inside"):
         k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
                         grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
-                        geo.kernel_geometry(), bounds, parts, grad_x)
+                        geo.kernel_geometry(), bounds, parts, grad_x, input_grad)
     return (grad_x[0] if unbatched else grad_x), parts.sum(axis=0).reshape(weight.shape), grad_bias

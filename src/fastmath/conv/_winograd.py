@@ -1,0 +1,201 @@
+"""Numba kernels of Winograd F(4x4, 3x3) convolution (3x3, stride 1, dilation 1).
+
+Each 4x4 output tile comes from a 6x6 input tile ``d`` and a 3x3 kernel ``g``
+as ``Y = A^T [(G g G^T) * (B^T d B)] A`` (Lavin & Gray, "Fast Algorithms for
+Convolutional Neural Networks", 2016): 36 multiplies per tile and channel
+pair instead of 144. Over a chunk of tiles the element-wise products summed
+over input channels are 36 GEMMs, ``(tiles x C) @ (C x K)``.
+
+Layouts: the input is first copied into a zero-padded NHWC buffer, so the
+input transform runs along channels; transformed tiles are ``v[36, tile, C]``,
+transformed weights ``u[36, C, K]`` and products ``m[36, tile, K]``, so the
+output transform runs along output channels. The coefficients of B^T and A^T
+are written out in :func:`_input_tiles` and :func:`_output_tiles`; every
+coefficient is a small integer, passed in the data's dtype so that float32
+arithmetic stays float32.
+
+Accuracy: the transforms add and subtract terms up to 100 times (input) and
+361 times (output) larger than the result's typical term, so the error is a
+few hundred ulp of ``max|x| * max|w| * C`` rather than of each output: about
+1e-5 relative to the output's largest magnitude in float32 (tested in
+``tests/test_conv2d.py``). Non-finite values would spread to whole tiles, so
+the caller sends inputs holding them to the direct path.
+"""
+import numpy as np
+from numba import prange
+
+from .._config.jit import jit, jit_parallel
+
+# G of F(4x4, 3x3); the weight transform runs in float64 in NumPy.
+G = np.array([[1 / 4, 0, 0],
+              [-1 / 6, -1 / 6, -1 / 6],
+              [-1 / 6, 1 / 6, -1 / 6],
+              [1 / 24, 1 / 12, 1 / 6],
+              [1 / 24, -1 / 12, 1 / 6],
+              [0, 0, 1]])
+# B^T and A^T, for the reference and the tests; the kernels spell them out.
+BT = np.array([[4, 0, -5, 0, 1, 0],
+               [0, -4, -4, 1, 1, 0],
+               [0, 4, -4, -1, 1, 0],
+               [0, -2, -1, 2, 1, 0],
+               [0, 2, -1, -2, 1, 0],
+               [0, 4, 0, -5, 0, 1]], dtype=float)
+AT = np.array([[1, 1, 1, 1, 1, 0],
+               [0, 1, -1, 2, -2, 0],
+               [0, 1, 1, 4, 4, 0],
+               [0, 1, -1, 8, -8, 1]], dtype=float)
+TILE = 4  # output tile side; input tiles are TILE + 2 wide
+
+
+def weight_transform(weight):
+    """u[a*6 + b, c, k] = (G g_kc G^T)[a, b] for weight (K, C, 3, 3), in weight's dtype."""
+    u = np.einsum("ai,kcij,bj->abck", G, weight.astype(np.float64), G)
+    return np.ascontiguousarray(u.reshape(36, weight.shape[1], weight.shape[0]), weight.dtype)
+
+
+@jit_parallel
+def to_padded_nhwc(x, pt, pl, xp, stats):
+    """xp[n, y + pt, x + pl, c] = x[n, c, y, x], zero elsewhere.
+
+    Per row of ``xp`` (flat index n * rows + y), ``stats[row, 0]`` is the
+    largest |x| copied and ``stats[row, 1]`` the sum of ``x - x``: 0 when all
+    are finite, NaN otherwise.
+    """
+    n_img, c_in, h, w = x.shape
+    rows, cols = xp.shape[1], xp.shape[2]
+    for t in prange(n_img * rows):
+        n = t // rows
+        y = t % rows - pt
+        dst = xp[n, t % rows]
+        big = 0.0
+        nonfinite = 0.0
+        if y < 0 or y >= h:
+            dst[:, :] = 0
+        else:
+            width = min(w, cols - pl)  # columns past the buffer are never read
+            dst[:pl, :] = 0
+            dst[pl + width:, :] = 0
+            for c in range(c_in):
+                src = x[n, c, y]
+                for j in range(width):
+                    val = src[j]
+                    dst[pl + j, c] = val
+                    big = max(big, abs(val))
+                    nonfinite += val - val
+        stats[t, 0] = big
+        stats[t, 1] = nonfinite
+
+
+@jit
+def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
+    """v[a*6 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
+    c_in = xp.shape[3]
+    c2, c4, c5 = cst[0], cst[1], cst[2]
+    per_image = tiles_h * tiles_w
+    for q in range(cnt):
+        p = p0 + q
+        n = p // per_image
+        y0 = (p % per_image) // tiles_w * TILE
+        x0 = (p % tiles_w) * TILE
+        img = xp[n]
+        for j in range(6):  # columns of B^T d
+            r0 = img[y0, x0 + j]
+            r1 = img[y0 + 1, x0 + j]
+            r2 = img[y0 + 2, x0 + j]
+            r3 = img[y0 + 3, x0 + j]
+            r4 = img[y0 + 4, x0 + j]
+            r5 = img[y0 + 5, x0 + j]
+            t0, t1, t2 = tmp[0, j], tmp[1, j], tmp[2, j]
+            t3, t4, t5 = tmp[3, j], tmp[4, j], tmp[5, j]
+            for c in range(c_in):
+                d0, d1, d2, d3, d4, d5 = r0[c], r1[c], r2[c], r3[c], r4[c], r5[c]
+                t0[c] = c4 * d0 - c5 * d2 + d4
+                t1[c] = -c4 * d1 - c4 * d2 + d3 + d4
+                t2[c] = c4 * d1 - c4 * d2 - d3 + d4
+                t3[c] = -c2 * d1 - d2 + c2 * d3 + d4
+                t4[c] = c2 * d1 - d2 - c2 * d3 + d4
+                t5[c] = c4 * d1 - c5 * d3 + d5
+        for a in range(6):  # rows of (B^T d) B
+            s0, s1, s2 = tmp[a, 0], tmp[a, 1], tmp[a, 2]
+            s3, s4, s5 = tmp[a, 3], tmp[a, 4], tmp[a, 5]
+            v0, v1, v2 = v[a * 6, q], v[a * 6 + 1, q], v[a * 6 + 2, q]
+            v3, v4, v5 = v[a * 6 + 3, q], v[a * 6 + 4, q], v[a * 6 + 5, q]
+            for c in range(c_in):
+                d0, d1, d2, d3, d4, d5 = s0[c], s1[c], s2[c], s3[c], s4[c], s5[c]
+                v0[c] = c4 * d0 - c5 * d2 + d4
+                v1[c] = -c4 * d1 - c4 * d2 + d3 + d4
+                v2[c] = c4 * d1 - c4 * d2 - d3 + d4
+                v3[c] = -c2 * d1 - d2 + c2 * d3 + d4
+                v4[c] = c2 * d1 - d2 - c2 * d3 + d4
+                v5[c] = c4 * d1 - c5 * d3 + d5
+
+
+@jit
+def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
+    """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
+    the parts of edge tiles outside the output are dropped."""
+    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    c2, c4, c8 = cst[0], cst[1], cst[3]
+    per_image = tiles_h * tiles_w
+    for q in range(cnt):
+        p = p0 + q
+        n = p // per_image
+        y0 = (p % per_image) // tiles_w * TILE
+        x0 = (p % tiles_w) * TILE
+        for j in range(6):  # columns of A^T m
+            m0, m1, m2 = m[j, q], m[6 + j, q], m[12 + j, q]
+            m3, m4, m5 = m[18 + j, q], m[24 + j, q], m[30 + j, q]
+            s0, s1, s2, s3 = tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j]
+            for k in range(k_out):
+                a0, a1, a2, a3, a4, a5 = m0[k], m1[k], m2[k], m3[k], m4[k], m5[k]
+                s0[k] = a0 + a1 + a2 + a3 + a4
+                s1[k] = a1 - a2 + c2 * a3 - c2 * a4
+                s2[k] = a1 + a2 + c4 * a3 + c4 * a4
+                s3[k] = a1 - a2 + c8 * a3 - c8 * a4 + a5
+        for i in range(4):  # rows of (A^T m) A, into tmp[4 + i, 0:4]
+            e0, e1, e2 = tmp[i, 0], tmp[i, 1], tmp[i, 2]
+            e3, e4, e5 = tmp[i, 3], tmp[i, 4], tmp[i, 5]
+            o0, o1, o2, o3 = tmp[4 + i, 0], tmp[4 + i, 1], tmp[4 + i, 2], tmp[4 + i, 3]
+            for k in range(k_out):
+                a0, a1, a2, a3, a4, a5 = e0[k], e1[k], e2[k], e3[k], e4[k], e5[k]
+                b = bias[k]
+                o0[k] = a0 + a1 + a2 + a3 + a4 + b
+                o1[k] = a1 - a2 + c2 * a3 - c2 * a4 + b
+                o2[k] = a1 + a2 + c4 * a3 + c4 * a4 + b
+                o3[k] = a1 - a2 + c8 * a3 - c8 * a4 + a5 + b
+        rows = min(TILE, oh - y0)
+        cols = min(TILE, ow - x0)
+        for k in range(k_out):
+            for i in range(rows):
+                for j in range(cols):
+                    # unsigned: no negative-index wraparound test per store
+                    out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[4 + i, j, k]
+
+
+@jit_parallel
+def forward(xp, u, bias, tiles_per_chunk, out):
+    """out[n, k] = bias[k] + 3x3 correlation of the padded NHWC input ``xp``
+    with the weights whose transform is ``u`` (see :func:`weight_transform`).
+
+    Parallel over fixed chunks of tiles (image-major, row-major within an
+    image), so the result does not depend on the thread count. ``xp`` must
+    hold at least ``4 * ceil(OH / 4) + 2`` rows and as many columns.
+    """
+    n_img, c_in = xp.shape[0], xp.shape[3]
+    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    tiles_h = (oh + TILE - 1) // TILE
+    tiles_w = (ow + TILE - 1) // TILE
+    total = n_img * tiles_h * tiles_w
+    cst = np.empty(4, xp.dtype)  # the transforms' coefficients in the data's dtype
+    cst[0], cst[1], cst[2], cst[3] = 2, 4, 5, 8
+    n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
+    for chunk in prange(n_chunks):
+        p0 = chunk * tiles_per_chunk
+        cnt = min(tiles_per_chunk, total - p0)
+        v = np.empty((36, cnt, c_in), xp.dtype)
+        m = np.empty((36, cnt, k_out), xp.dtype)
+        _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, np.empty((6, 6, c_in), xp.dtype), v)
+        for t in range(36):
+            np.dot(v[t], u[t], m[t])
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, np.empty((8, 6, k_out), xp.dtype),
+                      out)

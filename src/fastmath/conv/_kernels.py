@@ -111,27 +111,28 @@ def conv_forward(x, w3, bias, geo, out4):
 
 
 @jit_parallel
-def conv_backward(x, w3, g4, geo, bounds, grad_w_parts, grad_x, input_grad):
-    """Weight gradient per chunk of images (summed by the caller, in chunk order,
-    so the result does not depend on the thread count) and, if ``input_grad``,
-    the input gradient added into ``grad_x``."""
+def conv_backward(x, w3, g4, geo, bounds, grad_w_parts, grad_x, input_grad, weight_grad):
+    """If ``weight_grad``, the weight gradient per chunk of images (summed by the
+    caller, in chunk order, so the result does not depend on the thread count);
+    if ``input_grad``, the input gradient added into ``grad_x``."""
     groups, k_g, crs = w3.shape
     c_g = crs // (geo.r * geo.s)
     for chunk in prange(bounds.shape[0] - 1):
-        cols = np.empty((crs, geo.oh * geo.ow), dtype=x.dtype)
+        cols = np.empty((crs if weight_grad else 0, geo.oh * geo.ow), dtype=x.dtype)
         dcols = np.empty((crs if input_grad else 0, geo.oh * geo.ow), dtype=x.dtype)
         gw_img_t = np.empty((crs, k_g), dtype=x.dtype)
         gw = grad_w_parts[chunk]
         gw[...] = 0
         for n in range(bounds[chunk], bounds[chunk + 1]):
             for g in range(groups):
-                col = _columns(x[n], g, c_g, geo, cols)
                 go = g4[n, g]
-                # GEMMs into buffers allocated once per chunk; the weight
-                # gradient as col @ go.T, then transposed: OpenBLAS ran that
-                # shape 1.1x to 1.5x faster than go @ col.T (one thread)
-                np.dot(col, go.T, gw_img_t)
-                gw[g] += gw_img_t.T
+                if weight_grad:
+                    # GEMMs into buffers allocated once per chunk; the weight
+                    # gradient as col @ go.T, then transposed: OpenBLAS ran that
+                    # shape 1.1x to 1.5x faster than go @ col.T (one thread)
+                    col = _columns(x[n], g, c_g, geo, cols)
+                    np.dot(col, go.T, gw_img_t)
+                    gw[g] += gw_img_t.T
                 if not input_grad:
                     continue
                 np.dot(w3[g].T, go, dcols)

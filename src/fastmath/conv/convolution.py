@@ -114,6 +114,28 @@ def _inputs(x, weight, extra=()):
     return [np.ascontiguousarray(a, dtype=dtype) for a, _ in arrays], dtype, unbatched
 
 
+def _tiled(size):
+    """Output length rounded up to whole Winograd tiles."""
+    return _winograd.TILE * -(-size // _winograd.TILE)
+
+
+def _padded_nhwc(a, top, left, rows, cols):
+    """``a`` (N, C, H, W) copied into a zero-padded (N, rows, cols, C) buffer, and
+    its largest magnitude (inf when it holds a NaN or an Inf)."""
+    buf = np.empty((a.shape[0], rows, cols, a.shape[1]), a.dtype)
+    with kernel_threads(buf.size, "elementwise"):
+        _winograd.to_padded_nhwc(a, top, left, buf)
+    largest = max(-float(a.min()), float(a.max()))  # NaN if a holds one
+    return buf, (largest if np.isfinite(largest) else np.inf)
+
+
+def _fits(bound, dtype):
+    """Whether a bound on a result leaves room for the transforms' growth: they
+    scale the terms by at most 361 * 900 (forward) or 225 * 100 * 36 (weight
+    gradient), under 2**20."""
+    return bound * 2.0 ** 20 < np.finfo(dtype).max
+
+
 def _winograd_correlate(x, weight, bias, top, left, out):
     """Winograd correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, 3, 3)
     into ``out`` (N, K, OH, OW), ``x`` padded by ``top`` and ``left`` (and by
@@ -121,22 +143,30 @@ def _winograd_correlate(x, weight, bias, top, left, out):
     when ``x`` or ``weight`` holds a non-finite value or values large enough
     for the transforms to overflow: the direct path handles those."""
     n, c = x.shape[:2]
-    side = lambda size: _winograd.TILE * -(-size // _winograd.TILE) + 2  # noqa: E731
-    xp = np.empty((n, side(out.shape[2]), side(out.shape[3]), c), x.dtype)
-    stats = np.empty((n * xp.shape[1], 2))
-    with kernel_threads(xp.size, "elementwise"):
-        _winograd.to_padded_nhwc(x, top, left, xp, stats)
-    w_max = float(np.abs(weight).max())
-    # |transformed products| <= 361 * 900 * C * max|x| * max|w| (the transforms'
-    # row sums): keep that well inside the dtype's range
-    bound = stats[:, 0].max() * w_max * c * 2.0 ** 20
-    if not (stats[:, 1].sum() == 0 and np.isfinite(w_max) and bound < np.finfo(x.dtype).max):
+    xp, x_max = _padded_nhwc(x, top, left, _tiled(out.shape[2]) + 2, _tiled(out.shape[3]) + 2)
+    if not _fits(x_max * float(np.abs(weight).max()) * c * 9, x.dtype):
         return False
-    u = _winograd.weight_transform(weight)
     work = n * out.shape[1] * out.shape[2] * out.shape[3] * c * 9
     with kernel_threads(work, "flops", blas="inside"):
-        _winograd.forward(xp, u, bias, WINOGRAD_TILES_PER_CHUNK, out)
+        _winograd.forward(xp, _winograd.weight_transform(weight), bias, WINOGRAD_TILES_PER_CHUNK,
+                          out)
     return True
+
+
+def _winograd_weight_grad(x, grad_out, geo):
+    """The weight gradient by Winograd, or None when ``x`` or ``grad_out`` holds
+    non-finite values or values large enough to overflow the transforms."""
+    n, k, oh, ow = grad_out.shape
+    xp, x_max = _padded_nhwc(x, geo.ph, geo.pw, _tiled(oh) + 2, _tiled(ow) + 2)
+    gp, g_max = _padded_nhwc(grad_out, 0, 0, _tiled(oh), _tiled(ow))
+    if not _fits(x_max * g_max * n * oh * ow, x.dtype):
+        return None
+    chunks = -(-n * _tiled(oh) * _tiled(ow) // _winograd.TILE ** 2 // WINOGRAD_TILES_PER_CHUNK)
+    # fixed groups of chunks, summed in order: the same result for any thread count
+    parts = np.empty((min(16, chunks), 36, k, geo.c), x.dtype)
+    with kernel_threads(geo.flops, "flops", blas="inside"):
+        _winograd.weight_grad_parts(xp, gp, WINOGRAD_TILES_PER_CHUNK, parts)
+    return _winograd.weight_grad_from_parts(parts).astype(x.dtype)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -255,11 +285,16 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
     input_grad = not (geo.winograd(backward=True) and _winograd_correlate(
         grad_out, flipped, np.zeros(geo.c, dtype), 2 - geo.pads[0], 2 - geo.pads[2], grad_x))
-    # fixed chunks of images, summed in order: the same result for any thread count
-    bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
-    parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype=dtype)
-    with kernel_threads((1 + input_grad) * geo.flops, "flops", blas="inside"):
-        k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
-                        grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
-                        geo.kernel_geometry(), bounds, parts, grad_x, input_grad)
-    return (grad_x[0] if unbatched else grad_x), parts.sum(axis=0).reshape(weight.shape), grad_bias
+    grad_w = _winograd_weight_grad(x, grad_out, geo) if geo.winograd() else None
+    if input_grad or grad_w is None:
+        # fixed chunks of images, summed in order: the same result for any thread count
+        bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
+        parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype)
+        with kernel_threads((input_grad + (grad_w is None)) * geo.flops, "flops", blas="inside"):
+            k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
+                            grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
+                            geo.kernel_geometry(), bounds, parts, grad_x, input_grad,
+                            grad_w is None)
+        if grad_w is None:
+            grad_w = parts.sum(axis=0).reshape(weight.shape)
+    return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias

@@ -133,7 +133,7 @@ def _fits(bound, dtype):
     """Whether a bound on a result leaves room for the transforms' growth: they
     scale the terms by at most 361 * 900 (forward) or 225 * 100 * 36 (weight
     gradient), under 2**20."""
-    return bound * 2.0 ** 20 < np.finfo(dtype).max
+    return bound * 2.0 ** 20 < float(np.finfo(dtype).max)
 
 
 def _winograd_correlate(x, weight, bias, top, left, out):

@@ -51,16 +51,47 @@ AT = np.array([[1, 1, 1, 1, 1, 0],
 TILE = 4  # output tile side; input tiles are TILE + 2 wide
 
 
-def weight_grad_from_parts(parts):
-    """The weight gradient (K, C, 3, 3) from :func:`weight_grad_parts`: G^T S G, in float64."""
-    total = parts.sum(axis=0, dtype=np.float64).reshape(6, 6, *parts.shape[2:])
-    return np.einsum("ai,abkc,bj->kcij", G, total, G, optimize=True)
+@jit_parallel
+def weight_transform(weight, u):
+    """u[a*6 + b, c, k] = (G g_kc G^T)[a, b] for ``weight`` (K, C, 3, 3), any layout;
+    the products are taken in float64."""
+    k_out, c_in = weight.shape[0], weight.shape[1]
+    for k in prange(k_out):
+        gg = np.empty((6, 3))
+        for c in range(c_in):
+            for a in range(6):  # gg = G g
+                for j in range(3):
+                    gg[a, j] = (G[a, 0] * weight[k, c, 0, j] + G[a, 1] * weight[k, c, 1, j]
+                                + G[a, 2] * weight[k, c, 2, j])
+            for a in range(6):  # (G g) G^T
+                for b in range(6):
+                    u[a * 6 + b, c, k] = gg[a, 0] * G[b, 0] + gg[a, 1] * G[b, 1] + gg[a, 2] * G[b, 2]
 
 
-def weight_transform(weight):
-    """u[a*6 + b, c, k] = (G g_kc G^T)[a, b] for weight (K, C, 3, 3), in weight's dtype."""
-    u = np.einsum("ai,kcij,bj->abck", G, weight.astype(np.float64), G, optimize=True)
-    return np.ascontiguousarray(u.reshape(36, weight.shape[1], weight.shape[0]), weight.dtype)
+@jit_parallel
+def weight_grad_from_parts(parts, grad_w):
+    """grad_w[k, c] = G^T S G with S the sum, in group order and in float64, of
+    the parts from :func:`weight_grad_parts`."""
+    n_groups, _, k_out, c_in = parts.shape
+    for k in prange(k_out):
+        s = np.empty(36)
+        sg = np.empty((6, 3))
+        for c in range(c_in):
+            for t in range(36):
+                acc = 0.0
+                for g in range(n_groups):
+                    acc += parts[g, t, k, c]
+                s[t] = acc
+            for a in range(6):  # S G
+                for j in range(3):
+                    sg[a, j] = (s[a * 6] * G[0, j] + s[a * 6 + 1] * G[1, j] + s[a * 6 + 2] * G[2, j]
+                                + s[a * 6 + 3] * G[3, j] + s[a * 6 + 4] * G[4, j]
+                                + s[a * 6 + 5] * G[5, j])
+            for i in range(3):  # G^T (S G)
+                for j in range(3):
+                    grad_w[k, c, i, j] = (G[0, i] * sg[0, j] + G[1, i] * sg[1, j] + G[2, i] * sg[2, j]
+                                          + G[3, i] * sg[3, j] + G[4, i] * sg[4, j]
+                                          + G[5, i] * sg[5, j])
 
 
 @jit_parallel

@@ -71,27 +71,28 @@ def weight_transform(weight, u):
 @jit_parallel
 def weight_grad_from_parts(parts, grad_w):
     """grad_w[k, c] = G^T S G with S the sum, in group order and in float64, of
-    the parts from :func:`weight_grad_parts`."""
+    the parts from :func:`weight_grad_parts`; along channels, the parts' rows."""
     n_groups, _, k_out, c_in = parts.shape
     for k in prange(k_out):
-        s = np.empty(36)
-        sg = np.empty((6, 3))
-        for c in range(c_in):
-            for t in range(36):
-                acc = 0.0
-                for g in range(n_groups):
-                    acc += parts[g, t, k, c]
-                s[t] = acc
-            for a in range(6):  # S G
-                for j in range(3):
-                    sg[a, j] = (s[a * 6] * G[0, j] + s[a * 6 + 1] * G[1, j] + s[a * 6 + 2] * G[2, j]
-                                + s[a * 6 + 3] * G[3, j] + s[a * 6 + 4] * G[4, j]
-                                + s[a * 6 + 5] * G[5, j])
-            for i in range(3):  # G^T (S G)
-                for j in range(3):
-                    grad_w[k, c, i, j] = (G[0, i] * sg[0, j] + G[1, i] * sg[1, j] + G[2, i] * sg[2, j]
-                                          + G[3, i] * sg[3, j] + G[4, i] * sg[4, j]
-                                          + G[5, i] * sg[5, j])
+        s = np.zeros((36, c_in))
+        for t in range(36):
+            for g in range(n_groups):
+                row = parts[g, t, k]
+                for c in range(c_in):
+                    s[t, c] += row[c]
+        sg = np.empty((6, 3, c_in))
+        for a in range(6):  # S G
+            for j in range(3):
+                for c in range(c_in):
+                    sg[a, j, c] = (s[a * 6, c] * G[0, j] + s[a * 6 + 1, c] * G[1, j]
+                                   + s[a * 6 + 2, c] * G[2, j] + s[a * 6 + 3, c] * G[3, j]
+                                   + s[a * 6 + 4, c] * G[4, j] + s[a * 6 + 5, c] * G[5, j])
+        for i in range(3):  # G^T (S G)
+            for j in range(3):
+                for c in range(c_in):
+                    grad_w[k, c, i, j] = (G[0, i] * sg[0, j, c] + G[1, i] * sg[1, j, c]
+                                          + G[2, i] * sg[2, j, c] + G[3, i] * sg[3, j, c]
+                                          + G[4, i] * sg[4, j, c] + G[5, i] * sg[5, j, c])
 
 
 @jit_parallel
@@ -298,17 +299,23 @@ def weight_grad_parts(xp, gp, tiles_per_chunk, parts):
     n_groups = parts.shape[0]
     for group in prange(n_groups):
         acc = parts[group]
-        acc[...] = 0
+        first = n_chunks * group // n_groups
         v = np.empty((36, tiles_per_chunk, c_in), xp.dtype)
         z = np.empty((36, tiles_per_chunk, k_out), xp.dtype)
         prod = np.empty((k_out, c_in), xp.dtype)
         tmp_v = np.empty((6, 6, c_in), xp.dtype)
         tmp_z = np.empty((6, 4, k_out), xp.dtype)
-        for chunk in range(n_chunks * group // n_groups, n_chunks * (group + 1) // n_groups):
+        for chunk in range(first, n_chunks * (group + 1) // n_groups):
             p0 = chunk * tiles_per_chunk
             cnt = min(tiles_per_chunk, total - p0)
             _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp_v, v)
             _grad_tiles(gp, p0, cnt, tiles_h, tiles_w, cst, tmp_z, z)
             for t in range(36):
+                if chunk == first:  # the group's first product goes straight in
+                    np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
+                    continue
                 np.dot(z[t, :cnt].T, v[t, :cnt], prod)
-                acc[t] += prod
+                dst = acc[t]
+                for k in range(k_out):
+                    for c in range(c_in):
+                        dst[k, c] += prod[k, c]

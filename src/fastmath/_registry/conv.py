@@ -39,17 +39,27 @@ def _conv_inputs(dtype):
             _rand(rng, (2, 2, 1, 1), dtype))
 
 
+def _winograd_inputs(dtype):
+    """The smallest layer the Winograd kernels take: 16 channels, 7x7 output."""
+    rng = np.random.default_rng(0)
+    return _rand(rng, (1, 16, 7, 7), dtype), _rand(rng, (16, 16, 3, 3), dtype)
+
+
 def _conv2d_example(dtype):
     cv = _fm()
     x, w, w1 = _conv_inputs(dtype)
-    return cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1)
+    xw, ww = _winograd_inputs(dtype)
+    return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
+            cv.conv2d(xw, ww, padding=1))
 
 
 def _conv2d_backward_example(dtype):
     cv = _fm()
     x, w, w1 = _conv_inputs(dtype)
+    xw, ww = _winograd_inputs(dtype)
     return (cv.conv2d_backward(np.ones((2, 2, 4, 4), dtype), x, w),
-            cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1))
+            cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1),
+            cv.conv2d_backward(np.ones((1, 16, 7, 7), dtype), xw, ww, padding=1))
 
 
 def _pool_example(name):

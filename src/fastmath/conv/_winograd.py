@@ -270,11 +270,12 @@ def forward(xp, u, bias, tiles_per_chunk, out):
     for chunk in prange(n_chunks):
         p0 = chunk * tiles_per_chunk
         cnt = min(tiles_per_chunk, total - p0)
-        v = np.empty((36, cnt, c_in), xp.dtype)
-        m = np.empty((36, cnt, k_out), xp.dtype)
+        # one spare tile per matrix: rows 4 KiB apart would alias in the caches
+        v = np.empty((36, cnt + 1, c_in), xp.dtype)
+        m = np.empty((36, cnt + 1, k_out), xp.dtype)
         _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, np.empty((6, 6, c_in), xp.dtype), v)
         for t in range(36):
-            np.dot(v[t], u[t], m[t])
+            np.dot(v[t, :cnt], u[t], m[t, :cnt])
         _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, np.empty((8, 6, k_out), xp.dtype),
                       out)
 
@@ -300,8 +301,8 @@ def weight_grad_parts(xp, gp, tiles_per_chunk, parts):
     for group in prange(n_groups):
         acc = parts[group]
         first = n_chunks * group // n_groups
-        v = np.empty((36, tiles_per_chunk, c_in), xp.dtype)
-        z = np.empty((36, tiles_per_chunk, k_out), xp.dtype)
+        v = np.empty((36, tiles_per_chunk + 1, c_in), xp.dtype)  # + 1: as in forward
+        z = np.empty((36, tiles_per_chunk + 1, k_out), xp.dtype)
         prod = np.empty((k_out, c_in), xp.dtype)
         tmp_v = np.empty((6, 6, c_in), xp.dtype)
         tmp_z = np.empty((6, 4, k_out), xp.dtype)

@@ -275,3 +275,29 @@ def test_blas_is_left_alone_where_it_cannot_overrun_the_count():
     assert large == [1] and small_limited == [1] and limited_kernel == [1]  # the limit holds
     assert small == [2] and small_kernel == [2]  # small work: BLAS left alone
     assert _blas_threads() == before
+
+
+def test_blas_is_left_alone_around_kernels_whose_products_openblas_keeps_serial(monkeypatch):
+    """A parallel kernel whose every GEMM is at most BLAS_SERIAL_GEMM multiply-adds
+    (OpenBLAS runs those on one thread by itself) skips the threadpoolctl round trips."""
+    from fastmath._config.threads import BLAS_SERIAL_GEMM, kernel_threads
+    from fastmath.conv import _kernels
+
+    before = _blas_threads()
+    if before != [2]:
+        pytest.skip(f"needs BLAS on 2 threads to tell the cases apart, found {before}")
+    with fm.thread_limit(2):
+        with kernel_threads(10 ** 9, "flops", blas="inside", gemm=BLAS_SERIAL_GEMM):
+            serial_products = _blas_threads()
+        with kernel_threads(10 ** 9, "flops", blas="inside", gemm=BLAS_SERIAL_GEMM + 1):
+            parallel_products = _blas_threads()
+    assert serial_products == [2] and parallel_products == [1]
+
+    seen = []
+    real = _kernels.conv_forward
+    monkeypatch.setattr(_kernels, "conv_forward", lambda *a: seen.append(_blas_threads()) or real(*a))
+    x = np.ones((64, 1, 28, 28))  # 8 x 25 x 576 = 115,200 multiply-adds per image
+    with fm.thread_limit(2):
+        fm.conv2d(x, np.ones((8, 1, 5, 5)))
+    assert seen == [[2]]
+    assert _blas_threads() == before

@@ -180,18 +180,30 @@ def threads_for(work: float, kind: str) -> int:
     return get_num_threads()
 
 
+# OpenBLAS runs a GEMM of at most this many multiply-adds (m * n * k) on one
+# thread by itself (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD in its
+# interface/gemm.c), so kernels whose BLAS calls are all this small need not
+# hold its pools: that saves two threadpoolctl round trips (about 20 us).
+BLAS_SERIAL_GEMM = 4 * 65_536
+
+
 @contextmanager
-def kernel_threads(work: float, kind: str, blas: str | None = None):
+def kernel_threads(work: float, kind: str, blas: str | None = None,
+                   gemm: float = float("inf")):
     """Run the kernels called in the block on ``threads_for(work, kind)`` threads.
 
     Yields the thread count. numba's own setting of the calling thread is
     restored on exit. ``blas`` says what the block does with BLAS:
     ``"outside"`` (it calls BLAS itself, e.g. ``np.matmul``: BLAS gets the
     same count), ``"inside"`` (a parallel kernel calls BLAS: BLAS runs on one
-    thread, so threads are not multiplied) or None (no BLAS).
+    thread, so threads are not multiplied) or None (no BLAS). With
+    ``"inside"``, ``gemm`` is the largest m * n * k of the block's BLAS
+    calls; up to :data:`BLAS_SERIAL_GEMM` BLAS is left alone.
     """
     import numba
 
+    if blas == "inside" and gemm <= BLAS_SERIAL_GEMM:
+        blas = None
     limit = get_num_threads()
     small = work < SERIAL_WORK[kind]
     n = 1 if small else limit

@@ -65,6 +65,11 @@ class _Geometry:
         return self.n * self.k * self.oh * self.ow * self.c_g * self.r * self.s
 
     @property
+    def image_gemm(self):
+        """Multiply-adds of one im2col GEMM (one image and channel group)."""
+        return self.k_g * self.c_g * self.r * self.s * self.oh * self.ow
+
+    @property
     def out_shape(self):
         return (self.n, self.k, self.oh, self.ow)
 
@@ -148,7 +153,8 @@ def _winograd_correlate(x, weight, bias, top, left, out):
         return False
     work = n * out.shape[1] * out.shape[2] * out.shape[3] * c * 9
     u = np.empty((36, c, weight.shape[0]), x.dtype)
-    with kernel_threads(work, "flops", blas="inside"):
+    gemm = WINOGRAD_TILES_PER_CHUNK * c * weight.shape[0]
+    with kernel_threads(work, "flops", blas="inside", gemm=gemm):
         _winograd.weight_transform(weight, u)
         _winograd.forward(xp, u, bias, WINOGRAD_TILES_PER_CHUNK, out)
     return True
@@ -166,7 +172,8 @@ def _winograd_weight_grad(x, grad_out, geo):
     # fixed groups of chunks, summed in order: the same result for any thread count
     parts = np.empty((min(16, chunks), 36, k, geo.c), x.dtype)
     grad_w = np.empty((k, geo.c, 3, 3), x.dtype)
-    with kernel_threads(geo.flops, "flops", blas="inside"):
+    with kernel_threads(geo.flops, "flops", blas="inside",
+                        gemm=WINOGRAD_TILES_PER_CHUNK * k * geo.c):
         _winograd.weight_grad_parts(xp, gp, WINOGRAD_TILES_PER_CHUNK, parts)
         _winograd.weight_grad_from_parts(parts, grad_w)
     return grad_w
@@ -233,7 +240,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         pass
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)
-        with kernel_threads(geo.flops, "flops", blas="inside"):
+        with kernel_threads(geo.flops, "flops", blas="inside", gemm=geo.image_gemm):
             k.conv_forward(x, w3, bias, geo.kernel_geometry(),
                            out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
     return out[0] if unbatched else out
@@ -293,7 +300,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         # fixed chunks of images, summed in order: the same result for any thread count
         bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
         parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype)
-        with kernel_threads((input_grad + (grad_w is None)) * geo.flops, "flops", blas="inside"):
+        with kernel_threads((input_grad + (grad_w is None)) * geo.flops, "flops", blas="inside",
+                            gemm=geo.image_gemm):
             k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
                             grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
                             geo.kernel_geometry(), bounds, parts, grad_x, input_grad,

@@ -399,3 +399,35 @@ def test_against_torch(rng):
         for ours, theirs in zip(fm.conv2d_backward(g, x, wt, stride, padding, dilation, groups),
                                 (tx.grad, tw.grad, tb.grad)):
             np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"),
+                    reason="reads x86 assembly")
+@pytest.mark.parametrize("name", ["_input_tiles", "_grad_tiles", "_output_tiles"])
+def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
+    # an integer coefficient times a float32 value is float64 in numba: the
+    # transforms take their coefficients in the data's dtype, so float32 work
+    # is never widened (vcvtss2sd) and runs as packed single precision on
+    # ymm/zmm registers
+    import re
+
+    import numba
+
+    from fastmath._config.jit import FASTMATH_FLAGS
+    from fastmath.conv import _winograd
+
+    kernel = numba.njit(getattr(_winograd, name).py_func, fastmath=set(FASTMATH_FLAGS),
+                        error_model="numpy")  # a fresh compile: cached code has no assembly
+    f32 = np.float32
+    cst = np.array([2, 4, 5, 8], f32)
+    if name == "_output_tiles":
+        kernel(np.zeros((36, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2, cst,
+               np.zeros((8, 6, 16), f32), np.zeros((1, 16, 8, 8), f32))
+    else:
+        side = 10 if name == "_input_tiles" else 8
+        kernel(np.zeros((1, side, side, 16), f32), 0, 4, 2, 2, cst,
+               np.zeros((6, 6 if name == "_input_tiles" else 4, 16), f32),
+               np.zeros((36, 4, 16), f32))
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    assert "cvtss2sd" not in asm
+    assert re.search(r"\tv(add|sub|mul|fn?m(add|sub)\d+)ps\s+[^\n]*%[yz]mm", asm)

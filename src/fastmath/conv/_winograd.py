@@ -162,17 +162,18 @@ def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
 
 
 @jit
-def _grad_tiles(gp, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
+def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
     """z[a*6 + b, q, :] = (A dY A^T)[a, b] for the 4x4 output-gradient tiles
-    p0 .. p0 + cnt - 1 of ``gp`` (NHWC, zero past the output), along channels."""
+    p0 .. p0 + cnt - 1 of ``gp`` (NHWC, the gradient at offset ``top``,
+    ``left``, zero past it), along channels."""
     k_out = gp.shape[3]
     c2, c4, c8 = cst[0], cst[1], cst[3]
     per_image = tiles_h * tiles_w
     for q in range(cnt):
         p = p0 + q
         n = p // per_image
-        y0 = (p % per_image) // tiles_w * TILE
-        x0 = (p % tiles_w) * TILE
+        y0 = (p % per_image) // tiles_w * TILE + top
+        x0 = (p % tiles_w) * TILE + left
         img = gp[n]
         for j in range(4):  # columns of A dY (A's rows are A^T's columns)
             r0, r1, r2, r3 = img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j], \
@@ -281,19 +282,20 @@ def forward(xp, u, bias, tiles_per_chunk, out):
 
 
 @jit_parallel
-def weight_grad_parts(xp, gp, tiles_per_chunk, parts):
+def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
     """parts[g, t] = sum over the tiles of chunk group g of Z[t]^T V[t], (K, C) each.
 
-    ``xp`` is the padded NHWC input as for :func:`forward`, ``gp`` the output
-    gradient in NHWC, zero-padded to whole tiles. Chunks are split into
+    ``xp`` is the padded NHWC input as for :func:`forward`, ``gp`` the (OH, OW)
+    output gradient in NHWC at offset ``top``, ``left``, with zeros to whole
+    tiles past it. Chunks are split into
     ``parts.shape[0]`` fixed groups of consecutive chunks, one task each, so
     the result does not depend on the thread count; the caller sums the
     groups in order and applies G^T . G.
     """
     n_img, c_in = xp.shape[0], xp.shape[3]
     k_out = gp.shape[3]
-    tiles_h = gp.shape[1] // TILE
-    tiles_w = gp.shape[2] // TILE
+    tiles_h = (oh + TILE - 1) // TILE
+    tiles_w = (ow + TILE - 1) // TILE
     total = n_img * tiles_h * tiles_w
     cst = _coefficients(xp)
     n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
@@ -310,7 +312,7 @@ def weight_grad_parts(xp, gp, tiles_per_chunk, parts):
             p0 = chunk * tiles_per_chunk
             cnt = min(tiles_per_chunk, total - p0)
             _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp_v, v)
-            _grad_tiles(gp, p0, cnt, tiles_h, tiles_w, cst, tmp_z, z)
+            _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp_z, z)
             for t in range(36):
                 if chunk == first:  # the group's first product goes straight in
                     np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])

@@ -6,21 +6,10 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k, _winograd
+from . import _depthwise, _kernels as k, winograd
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
-
-# Winograd F(4x4, 3x3) replaces im2col + GEMM for 3x3, stride-1, undilated,
-# single-group layers with at least this many input and output channels and
-# an output at least WINOGRAD_MIN_SIDE pixels on each side. Measured at one
-# thread on the AVX-512 machine (float32 and float64 alike): 1.4x to 2.5x
-# faster from 16 channels and 7-pixel outputs up; 0.4x to 0.6x with 3 to 8
-# channels or 4 output channels, 0.9x on a 4x4 output (one tile per image).
-WINOGRAD_MIN_CHANNELS = 16
-WINOGRAD_MIN_SIDE = 7
-WINOGRAD_TILES_PER_CHUNK = 64  # one task's tiles; 32 to 256 measured within 5% at one thread, 64 best at two
-
 
 class _Geometry:
     """Validated shapes and hyper-parameters of one convolution."""
@@ -86,16 +75,6 @@ class _Geometry:
         faster there at one thread."""
         return self.c_g == 1 and self.groups > 1
 
-    def winograd(self, backward=False):
-        """Whether the Winograd kernels take this layer (the measured rule above).
-        The input gradient is a Winograd correlation of ``grad_out`` padded by
-        2 minus each padding, so the backward pass needs paddings of at most 2."""
-        if (self.r, self.s, self.stride, self.dilation, self.groups) != (3, 3, (1, 1), (1, 1), 1):
-            return False
-        side = min(self.h, self.w) if backward else min(self.oh, self.ow)
-        return (min(self.c, self.k) >= WINOGRAD_MIN_CHANNELS and side >= WINOGRAD_MIN_SIDE
-                and (not backward or max(self.pads) <= 2))
-
     def kernel_geometry(self):
         """The geometry as the kernels take it."""
         return k.Geometry(self.r, self.s, *self.stride, self.ph, self.pw, *self.dilation,
@@ -117,66 +96,6 @@ def _inputs(x, weight, extra=()):
         arrays.append((a, name))
     dtype = result_dtype(*(a.dtype for a, _ in arrays))
     return [np.ascontiguousarray(a, dtype=dtype) for a, _ in arrays], dtype, unbatched
-
-
-def _tiled(size):
-    """Output length rounded up to whole Winograd tiles."""
-    return _winograd.TILE * -(-size // _winograd.TILE)
-
-
-def _padded_nhwc(a, top, left, rows, cols):
-    """``a`` (N, C, H, W) copied into a zero-padded (N, rows, cols, C) buffer, and
-    its largest magnitude (inf when it holds a NaN or an Inf)."""
-    buf = np.empty((a.shape[0], rows, cols, a.shape[1]), a.dtype)
-    with kernel_threads(buf.size, "elementwise"):
-        _winograd.to_padded_nhwc(a, top, left, buf)
-    largest = max(-float(a.min()), float(a.max()))  # NaN if a holds one
-    return buf, (largest if np.isfinite(largest) else np.inf)
-
-
-def _fits(bound, dtype):
-    """Whether a bound on a result leaves room for the transforms' growth: they
-    scale the terms by at most 361 * 900 (forward) or 225 * 100 * 36 (weight
-    gradient), under 2**20."""
-    return bound * 2.0 ** 20 < float(np.finfo(dtype).max)
-
-
-def _winograd_correlate(x, weight, bias, top, left, out):
-    """Winograd correlation of ``x`` (N, C, H, W) with ``weight`` (K, C, 3, 3)
-    into ``out`` (N, K, OH, OW), ``x`` padded by ``top`` and ``left`` (and by
-    zeros as far as the tiles reach). Returns False, with ``out`` untouched,
-    when ``x`` or ``weight`` holds a non-finite value or values large enough
-    for the transforms to overflow: the direct path handles those."""
-    n, c = x.shape[:2]
-    xp, x_max = _padded_nhwc(x, top, left, _tiled(out.shape[2]) + 2, _tiled(out.shape[3]) + 2)
-    if not _fits(x_max * float(np.abs(weight).max()) * c * 9, x.dtype):
-        return False
-    work = n * out.shape[1] * out.shape[2] * out.shape[3] * c * 9
-    u = np.empty((36, c, weight.shape[0]), x.dtype)
-    gemm = WINOGRAD_TILES_PER_CHUNK * c * weight.shape[0]
-    with kernel_threads(work, "flops", blas="inside", gemm=gemm):
-        _winograd.weight_transform(weight, u)
-        _winograd.forward(xp, u, bias, WINOGRAD_TILES_PER_CHUNK, out)
-    return True
-
-
-def _winograd_weight_grad(x, grad_out, geo):
-    """The weight gradient by Winograd, or None when ``x`` or ``grad_out`` holds
-    non-finite values or values large enough to overflow the transforms."""
-    n, k, oh, ow = grad_out.shape
-    xp, x_max = _padded_nhwc(x, geo.ph, geo.pw, _tiled(oh) + 2, _tiled(ow) + 2)
-    gp, g_max = _padded_nhwc(grad_out, 0, 0, _tiled(oh), _tiled(ow))
-    if not _fits(x_max * g_max * n * oh * ow, x.dtype):
-        return None
-    chunks = -(-n * _tiled(oh) * _tiled(ow) // _winograd.TILE ** 2 // WINOGRAD_TILES_PER_CHUNK)
-    # fixed groups of chunks, summed in order: the same result for any thread count
-    parts = np.empty((min(16, chunks), 36, k, geo.c), x.dtype)
-    grad_w = np.empty((k, geo.c, 3, 3), x.dtype)
-    with kernel_threads(geo.flops, "flops", blas="inside",
-                        gemm=WINOGRAD_TILES_PER_CHUNK * k * geo.c):
-        _winograd.weight_grad_parts(xp, gp, WINOGRAD_TILES_PER_CHUNK, parts)
-        _winograd.weight_grad_from_parts(parts, grad_w)
-    return grad_w
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -236,7 +155,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif out.size and geo.depthwise:
         with kernel_threads(geo.flops, "flops"):
             _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
-    elif out.size and geo.winograd() and _winograd_correlate(x, weight, bias, geo.ph, geo.pw, out):
+    elif out.size and winograd.applies(geo) and winograd.forward(x, weight, bias, geo, out):
         pass
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)
@@ -291,11 +210,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
             _depthwise.depthwise_backward(x, weight, grad_out, geo.kernel_geometry(), geo.k_g,
                                           grad_w, grad_x)
         return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias
-    # the input gradient: a correlation of grad_out with the flipped, transposed weights
-    flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-    input_grad = not (geo.winograd(backward=True) and _winograd_correlate(
-        grad_out, flipped, np.zeros(geo.c, dtype), 2 - geo.pads[0], 2 - geo.pads[2], grad_x))
-    grad_w = _winograd_weight_grad(x, grad_out, geo) if geo.winograd() else None
+    done, grad_w = winograd.backward(grad_out, x, weight, geo, grad_x)
+    input_grad = not done
     if input_grad or grad_w is None:
         # fixed chunks of images, summed in order: the same result for any thread count
         bounds = fixed_chunk_bounds(geo.n, max_chunks=16)

@@ -195,6 +195,28 @@ def test_winograd_values_that_would_overflow_its_transforms_go_direct(rng, monke
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
+@pytest.mark.parametrize("budget_parts, groups", [(2, 2), (0.5, 0)])
+def test_winograd_weight_gradient_partial_sums_stay_in_their_memory_budget(
+        rng, monkeypatch, budget_parts, groups):
+    # 2 images of 256 tiles = 8 chunks of 64; the budget allows `groups` partial sums of
+    # 36 * K * C values, or sends the weight gradient to im2col (0)
+    from fastmath.conv import _winograd, winograd
+
+    part = 36 * 16 * 16 * 8
+    monkeypatch.setattr(winograd, "PARTS_BUDGET", int(budget_parts * part))
+    seen = []
+    kernel = _winograd.weight_grad_parts
+    monkeypatch.setattr(_winograd, "weight_grad_parts",
+                        lambda *a: seen.append(a[-1].shape[0]) or kernel(*a))
+    x = rng.standard_normal((2, 16, 64, 64))
+    wt = rng.standard_normal((16, 16, 3, 3))
+    g = rng.standard_normal((2, 16, 64, 64))
+    _, gw, _ = fm.conv2d_backward(g, x, wt, padding=1)
+    _, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), ((1, 1), (1, 1)))
+    np.testing.assert_allclose(gw, want_gw, rtol=0, atol=1e-12 * np.abs(want_gw).max())
+    assert seen == ([groups] if groups else [])
+
+
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
 def test_winograd_any_layout(rng, layout):
     x = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)

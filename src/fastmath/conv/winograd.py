@@ -21,6 +21,10 @@ __all__ = ["applies", "backward", "forward"]
 MIN_CHANNELS = 16
 MIN_SIDE = 7
 TILES_PER_CHUNK = 64  # one task's tiles; 32 to 256 measured within 5% at one thread, 64 best at two
+# Memory for the weight gradient's per-group partial sums, 36 * K * C values
+# each: up to 16 groups (tasks) within it, and im2col where not even one fits
+# (K * C above about 460,000 in float32).
+PARTS_BUDGET = 64 * 2 ** 20
 
 
 def applies(geo, backward=False):
@@ -104,13 +108,18 @@ def backward(grad_out, x, weight, geo, grad_x):
 
 def _weight_grad(x, gp, g_max, top, left, geo):
     """The weight gradient from ``grad_out`` in the NHWC buffer ``gp`` (at offset
-    ``top``, ``left``), or None when the values do not pass :func:`_fits`."""
+    ``top``, ``left``), or None when the values do not pass :func:`_fits` or
+    one group's partial sums would not fit :data:`PARTS_BUDGET`."""
+    chunks = -(-geo.n * _tiled(geo.oh) * _tiled(geo.ow) // _winograd.TILE ** 2 // TILES_PER_CHUNK)
+    # fixed groups of chunks (set by the sizes only), summed in order: the same
+    # result for any thread count
+    groups = min(16, chunks, PARTS_BUDGET // (36 * geo.k * geo.c * x.itemsize))
+    if groups < 1:
+        return None
     xp, x_max = _padded_nhwc(x, geo.ph, geo.pw, _tiled(geo.oh) + 2, _tiled(geo.ow) + 2)
     if not _fits(x_max * g_max * geo.n * geo.oh * geo.ow, x.dtype):
         return None
-    chunks = -(-geo.n * _tiled(geo.oh) * _tiled(geo.ow) // _winograd.TILE ** 2 // TILES_PER_CHUNK)
-    # fixed groups of chunks, summed in order: the same result for any thread count
-    parts = np.empty((min(16, chunks), 36, geo.k, geo.c), x.dtype)
+    parts = np.empty((groups, 36, geo.k, geo.c), x.dtype)
     grad_w = np.empty((geo.k, geo.c, 3, 3), x.dtype)
     with kernel_threads(geo.flops, "flops", blas="inside", gemm=TILES_PER_CHUNK * geo.k * geo.c):
         _winograd.weight_grad_parts(xp, gp, top, left, geo.oh, geo.ow, TILES_PER_CHUNK, parts)

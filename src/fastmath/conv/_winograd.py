@@ -118,16 +118,19 @@ def to_padded_nhwc(x, pt, pl, xp):
 
 
 @jit
+def _tile_origin(p, tiles_h, tiles_w):
+    """Image and top-left output pixel of flat tile ``p`` (image-major, then row-major)."""
+    per_image = tiles_h * tiles_w
+    return p // per_image, (p % per_image) // tiles_w * TILE, (p % tiles_w) * TILE
+
+
+@jit
 def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
     """v[a*6 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
     c_in = xp.shape[3]
     c2, c4, c5 = cst[0], cst[1], cst[2]
-    per_image = tiles_h * tiles_w
     for q in range(cnt):
-        p = p0 + q
-        n = p // per_image
-        y0 = (p % per_image) // tiles_w * TILE
-        x0 = (p % tiles_w) * TILE
+        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
         img = xp[n]
         for j in range(6):  # columns of B^T d
             r0 = img[y0, x0 + j]
@@ -168,12 +171,10 @@ def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
     ``left``, zero past it), along channels."""
     k_out = gp.shape[3]
     c2, c4, c8 = cst[0], cst[1], cst[3]
-    per_image = tiles_h * tiles_w
     for q in range(cnt):
-        p = p0 + q
-        n = p // per_image
-        y0 = (p % per_image) // tiles_w * TILE + top
-        x0 = (p % tiles_w) * TILE + left
+        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+        y0 += top
+        x0 += left
         img = gp[n]
         for j in range(4):  # columns of A dY (A's rows are A^T's columns)
             r0, r1, r2, r3 = img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j], \
@@ -208,12 +209,8 @@ def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
     the parts of edge tiles outside the output are dropped."""
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     c2, c4, c8 = cst[0], cst[1], cst[3]
-    per_image = tiles_h * tiles_w
     for q in range(cnt):
-        p = p0 + q
-        n = p // per_image
-        y0 = (p % per_image) // tiles_w * TILE
-        x0 = (p % tiles_w) * TILE
+        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
         for j in range(6):  # columns of A^T m
             m0, m1, m2 = m[j, q], m[6 + j, q], m[12 + j, q]
             m3, m4, m5 = m[18 + j, q], m[24 + j, q], m[30 + j, q]

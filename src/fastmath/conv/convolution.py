@@ -11,6 +11,7 @@ from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
 
+
 class _Geometry:
     """Validated shapes and hyper-parameters of one convolution."""
 

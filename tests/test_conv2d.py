@@ -217,6 +217,18 @@ def test_winograd_weight_gradient_partial_sums_stay_in_their_memory_budget(
     assert seen == ([groups] if groups else [])
 
 
+def test_winograd_layer_with_an_empty_batch_or_one_pixel_outputs_elsewhere(rng, monkeypatch):
+    calls = _winograd_calls(monkeypatch)
+    w = rng.standard_normal((16, 16, 3, 3))
+    out = fm.conv2d(np.ones((0, 16, 9, 9)), w, padding=1)
+    gx, gw, gb = fm.conv2d_backward(np.ones((0, 16, 9, 9)), np.ones((0, 16, 9, 9)), w, padding=1)
+    assert out.shape == (0, 16, 9, 9) and gx.shape == (0, 16, 9, 9)
+    assert (gw == 0).all() and (gb == 0).all() and calls == []
+    x = rng.standard_normal((2, 16, 3, 3))  # a 1x1 output: im2col
+    np.testing.assert_allclose(fm.conv2d(x, w), ref.conv2d(x, w), **tol(np.float64, 20))
+    assert calls == []
+
+
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
 def test_winograd_any_layout(rng, layout):
     x = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)

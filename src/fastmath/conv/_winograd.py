@@ -124,44 +124,34 @@ def _tile_origin(p, tiles_h, tiles_w):
     return p // per_image, (p % per_image) // tiles_w * TILE, (p % tiles_w) * TILE
 
 
+@jit(inline="always")
+def _bt(d0, d1, d2, d3, d4, d5, t0, t1, t2, t3, t4, t5, cst):
+    """(t0 .. t5) = B^T (d0 .. d5), element by element along the rows (channels)."""
+    c2, c4, c5 = cst[0], cst[1], cst[2]
+    for c in range(d0.shape[0]):
+        e0, e1, e2, e3, e4, e5 = d0[c], d1[c], d2[c], d3[c], d4[c], d5[c]
+        t0[c] = c4 * e0 - c5 * e2 + e4
+        t1[c] = -c4 * e1 - c4 * e2 + e3 + e4
+        t2[c] = c4 * e1 - c4 * e2 - e3 + e4
+        t3[c] = -c2 * e1 - e2 + c2 * e3 + e4
+        t4[c] = c2 * e1 - e2 - c2 * e3 + e4
+        t5[c] = c4 * e1 - c5 * e3 + e5
+
+
 @jit
 def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
     """v[a*6 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
-    c_in = xp.shape[3]
-    c2, c4, c5 = cst[0], cst[1], cst[2]
     for q in range(cnt):
         n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
         img = xp[n]
         for j in range(6):  # columns of B^T d
-            r0 = img[y0, x0 + j]
-            r1 = img[y0 + 1, x0 + j]
-            r2 = img[y0 + 2, x0 + j]
-            r3 = img[y0 + 3, x0 + j]
-            r4 = img[y0 + 4, x0 + j]
-            r5 = img[y0 + 5, x0 + j]
-            t0, t1, t2 = tmp[0, j], tmp[1, j], tmp[2, j]
-            t3, t4, t5 = tmp[3, j], tmp[4, j], tmp[5, j]
-            for c in range(c_in):
-                d0, d1, d2, d3, d4, d5 = r0[c], r1[c], r2[c], r3[c], r4[c], r5[c]
-                t0[c] = c4 * d0 - c5 * d2 + d4
-                t1[c] = -c4 * d1 - c4 * d2 + d3 + d4
-                t2[c] = c4 * d1 - c4 * d2 - d3 + d4
-                t3[c] = -c2 * d1 - d2 + c2 * d3 + d4
-                t4[c] = c2 * d1 - d2 - c2 * d3 + d4
-                t5[c] = c4 * d1 - c5 * d3 + d5
+            _bt(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j],
+                img[y0 + 3, x0 + j], img[y0 + 4, x0 + j], img[y0 + 5, x0 + j],
+                tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], tmp[5, j], cst)
         for a in range(6):  # rows of (B^T d) B
-            s0, s1, s2 = tmp[a, 0], tmp[a, 1], tmp[a, 2]
-            s3, s4, s5 = tmp[a, 3], tmp[a, 4], tmp[a, 5]
-            v0, v1, v2 = v[a * 6, q], v[a * 6 + 1, q], v[a * 6 + 2, q]
-            v3, v4, v5 = v[a * 6 + 3, q], v[a * 6 + 4, q], v[a * 6 + 5, q]
-            for c in range(c_in):
-                d0, d1, d2, d3, d4, d5 = s0[c], s1[c], s2[c], s3[c], s4[c], s5[c]
-                v0[c] = c4 * d0 - c5 * d2 + d4
-                v1[c] = -c4 * d1 - c4 * d2 + d3 + d4
-                v2[c] = c4 * d1 - c4 * d2 - d3 + d4
-                v3[c] = -c2 * d1 - d2 + c2 * d3 + d4
-                v4[c] = c2 * d1 - d2 - c2 * d3 + d4
-                v5[c] = c4 * d1 - c5 * d3 + d5
+            _bt(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3], tmp[a, 4], tmp[a, 5],
+                v[a * 6, q], v[a * 6 + 1, q], v[a * 6 + 2, q], v[a * 6 + 3, q],
+                v[a * 6 + 4, q], v[a * 6 + 5, q], cst)
 
 
 @jit

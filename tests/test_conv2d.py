@@ -232,7 +232,8 @@ def test_winograd_layer_with_an_empty_batch_or_one_pixel_outputs_elsewhere(rng, 
 def test_winograd_layers_reject_bad_input_before_any_kernel(rng, monkeypatch):
     calls = _winograd_calls(monkeypatch)
     x, w = rng.standard_normal((2, 16, 9, 9)), rng.standard_normal((16, 16, 3, 3))
-    with pytest.raises(ValueError, match=r"grad_out must have shape \(2, 16, 9, 9\), got \(2, 16, 8, 9\)"):
+    with pytest.raises(ValueError,
+                       match=r"grad_out must have shape \(2, 16, 9, 9\), got \(2, 16, 8, 9\)"):
         fm.conv2d_backward(np.ones((2, 16, 8, 9)), x, w, padding=1)
     with pytest.raises(ValueError, match=r"bias must have shape \(16,\), got \(15,\)"):
         fm.conv2d(x, w, np.ones(15), padding=1)

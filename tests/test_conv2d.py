@@ -91,10 +91,12 @@ WINOGRAD_CASES = [
 ]
 
 
-def _winograd_calls(monkeypatch):
-    """Record the calls into the Winograd kernels, by name."""
-    from fastmath.conv import _winograd
+def _winograd_calls(monkeypatch, min_work=0):
+    """Record the calls into the Winograd kernels, by name; the tests' small
+    layers take them unless ``min_work`` is given."""
+    from fastmath.conv import _winograd, winograd
 
+    monkeypatch.setattr(winograd, "MIN_WORK", min_work)
     calls = []
     for name in ("forward", "weight_grad_parts"):
         kernel = getattr(_winograd, name)
@@ -147,6 +149,20 @@ def test_winograd_rule_leaves_other_layers_to_im2col(rng, monkeypatch, case, why
     assert calls == [], why
 
 
+def test_winograd_rule_leaves_small_layers_to_im2col(rng, monkeypatch):
+    from fastmath.conv import winograd
+
+    x = rng.standard_normal((1, 64, 14, 14)).astype(np.float32)  # 7.2M multiply-adds
+    w = rng.standard_normal((64, 64, 3, 3)).astype(np.float32)
+    calls = _winograd_calls(monkeypatch, min_work=winograd.MIN_WORK)
+    fm.conv2d(x, w, padding=1)
+    fm.conv2d_backward(np.ones((1, 64, 14, 14), np.float32), x, w, padding=1)
+    assert calls == []
+    x = rng.standard_normal((3, 64, 14, 14)).astype(np.float32)  # 21.7M
+    fm.conv2d(x, w, padding=1)
+    assert calls == ["forward"]
+
+
 def test_winograd_backward_with_padding_over_two_uses_im2col(rng, monkeypatch):
     calls = _winograd_calls(monkeypatch)
     x = rng.standard_normal((1, 16, 8, 8))
@@ -161,7 +177,8 @@ def test_winograd_backward_with_padding_over_two_uses_im2col(rng, monkeypatch):
 
 @pytest.mark.parametrize("where", ["x", "weight"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_winograd_non_finite_reaches_only_its_receptive_field(rng, where, bad):
+def test_winograd_non_finite_reaches_only_its_receptive_field(rng, monkeypatch, where, bad):
+    _winograd_calls(monkeypatch)  # this small layer takes the Winograd path when finite
     # in a Winograd tile one NaN or Inf would spread to all 16 outputs: such
     # inputs take the direct path
     x = rng.standard_normal((2, 16, 10, 10)).astype(np.float32)
@@ -245,7 +262,8 @@ def test_winograd_layers_reject_bad_input_before_any_kernel(rng, monkeypatch):
 
 
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
-def test_winograd_any_layout(rng, layout):
+def test_winograd_any_layout(rng, monkeypatch, layout):
+    calls = _winograd_calls(monkeypatch)
     x = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)
     w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
     g = rng.standard_normal((2, 16, 9, 10)).astype(np.float32)
@@ -255,9 +273,11 @@ def test_winograd_any_layout(rng, layout):
                            padding=1)
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+    assert len(calls) == 6  # forward, input and weight gradient, twice
 
 
-def test_winograd_independent_of_threads(rng):
+def test_winograd_independent_of_threads(rng, monkeypatch):
+    calls = _winograd_calls(monkeypatch)
     x = rng.standard_normal((6, 16, 20, 20)).astype(np.float32)  # 150 tiles: two chunks
     w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
     g = rng.standard_normal((6, 16, 20, 20)).astype(np.float32)
@@ -266,6 +286,7 @@ def test_winograd_independent_of_threads(rng):
         again = (fm.conv2d(x, w, padding=1),) + fm.conv2d_backward(g, x, w, padding=1)
     for a, b in zip(one, again):
         np.testing.assert_array_equal(a, b)
+    assert len(calls) == 6
 
 
 def test_finite_differences_float64():

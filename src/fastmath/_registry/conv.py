@@ -40,9 +40,9 @@ def _conv_inputs(dtype):
 
 
 def _winograd_inputs(dtype):
-    """The smallest layer the Winograd kernels take: 16 channels, 7x7 output."""
+    """A small layer the Winograd kernels take: 16 channels, 19M multiply-adds."""
     rng = np.random.default_rng(0)
-    return _rand(rng, (1, 16, 7, 7), dtype), _rand(rng, (16, 16, 3, 3), dtype)
+    return _rand(rng, (8, 16, 32, 32), dtype), _rand(rng, (16, 16, 3, 3), dtype)
 
 
 def _conv2d_example(dtype):
@@ -59,7 +59,7 @@ def _conv2d_backward_example(dtype):
     xw, ww = _winograd_inputs(dtype)
     return (cv.conv2d_backward(np.ones((2, 2, 4, 4), dtype), x, w),
             cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1),
-            cv.conv2d_backward(np.ones((1, 16, 7, 7), dtype), xw, ww, padding=1))
+            cv.conv2d_backward(np.ones((8, 16, 32, 32), dtype), xw, ww, padding=1))
 
 
 def _pool_example(name):

@@ -7,7 +7,10 @@ The rule, measured at one thread on the AVX-512 development machine
 than im2col + GEMM on 3x3, stride-1, undilated, single-group layers from 16
 input and output channels and 7-pixel outputs up; 0.4x to 0.6x with 3 to 8
 input channels or 4 output channels, and 0.9x on a 4x4 output (one tile per
-image).
+image). Small layers pay more for the extra passes than they save: at one and
+two threads, a 7.2M multiply-add layer (1 image, 64 channels, 14x14) ran
+0.66x to 1.0x of im2col forward, layers from 19M up 1.4x to 4x (forward and
+backward), so the rule also asks for MIN_WORK multiply-adds.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ __all__ = ["applies", "backward", "forward"]
 
 MIN_CHANNELS = 16
 MIN_SIDE = 7
+MIN_WORK = 2 ** 24  # multiply-adds of the direct convolution (N * K * OH * OW * C * 9)
 TILES_PER_CHUNK = 64  # one task's tiles; 32 to 256 measured within 5% at one thread, 64 best at two
 # Memory for the weight gradient's per-group partial sums, 36 * K * C values
 # each: up to 16 groups (tasks) within it, and im2col where not even one fits
@@ -34,7 +38,7 @@ def applies(geo, backward=False):
     if (geo.r, geo.s, geo.stride, geo.dilation, geo.groups) != (3, 3, (1, 1), (1, 1), 1):
         return False
     side = min(geo.h, geo.w) if backward else min(geo.oh, geo.ow)
-    return (min(geo.c, geo.k) >= MIN_CHANNELS and side >= MIN_SIDE
+    return (min(geo.c, geo.k) >= MIN_CHANNELS and side >= MIN_SIDE and geo.flops >= MIN_WORK
             and (not backward or max(geo.pads) <= 2))
 
 

@@ -109,7 +109,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     any explicit limit); 1x1 stride-1 layers skip the unfolding. Depthwise
     layers (one input channel per group) run a direct kernel instead,
     parallel over output planes. 3x3 stride-1 layers with 16 or more input
-    and output channels use Winograd F(4x4, 3x3), a quarter of the
+    and output channels and at least 2**24 multiply-adds use Winograd
+    F(4x4, 3x3) (rule in :mod:`.winograd`), a quarter of the
     multiplies; its float32 results differ from the exact ones by about 1e-5
     of the output's largest magnitude (im2col: about 1e-7). Inputs holding
     NaN or Inf take the direct path, so they reach exactly the outputs whose

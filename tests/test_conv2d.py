@@ -289,6 +289,132 @@ def test_winograd_independent_of_threads(rng, monkeypatch):
     assert len(calls) == 6
 
 
+STRIDED_CASES = [
+    (2, 8, 16, 16, 16, 1),
+    (1, 9, 17, 15, 16, 0),        # odd sizes, partial edge tiles
+    (2, 16, 13, 18, 20, 2),
+    (1, 12, 11, 12, 17, (1, 0)),  # padding only along the rows
+    (3, 64, 9, 9, 16, 1),         # 5x5 output, the most input channels the rule takes
+]
+
+
+def _strided_calls(monkeypatch, min_work=0):
+    """Record the calls into the stride-2 Winograd kernel; the tests' small
+    layers take it unless ``min_work`` is given."""
+    from fastmath.conv import _winograd_s2, winograd
+
+    monkeypatch.setattr(winograd, "STRIDED_MIN_WORK", min_work)
+    calls = []
+    kernel = _winograd_s2.forward
+    monkeypatch.setattr(_winograd_s2, "forward", lambda *a: calls.append("forward") or kernel(*a))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", STRIDED_CASES)
+def test_strided_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
+    n, c, h, w, k, padding = case
+    calls = _strided_calls(monkeypatch)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    want = ref.conv2d(x, wt, b, (2, 2), _torch_padding(padding, 3, 3, 1))
+    got = fm.conv2d(x, wt, b, stride=2, padding=padding)
+    # documented: about 1e-5 of the largest output in float32 (transforms scale
+    # terms by up to 36 and 121)
+    bound = {np.float32: 2e-5, np.float64: 1e-13}[dtype]
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * np.abs(want).max())
+    assert calls == ["forward"]
+
+
+@pytest.mark.parametrize("case, why", [
+    ((2, 4, 16, 16, 16, 3, (2, 2), 1, 1), "4 input channels"),
+    ((2, 72, 16, 16, 16, 3, (2, 2), 1, 1), "72 input channels"),
+    ((2, 16, 16, 16, 8, 3, (2, 2), 1, 1), "8 output channels"),
+    ((2, 16, 6, 6, 16, 3, (2, 2), 1, 1), "3x3 output, under 4 pixels"),
+    ((2, 16, 16, 16, 16, 3, (2, 1), 1, 1), "stride (2, 1)"),
+    ((2, 16, 16, 16, 16, 3, (3, 3), 1, 1), "stride 3"),
+    ((2, 16, 16, 16, 16, 5, (2, 2), 1, 1), "5x5 kernel"),
+    ((2, 16, 16, 16, 16, 3, (2, 2), 2, 1), "dilation 2"),
+    ((2, 16, 16, 16, 16, 3, (2, 2), 1, 2), "two groups"),
+])
+def test_strided_winograd_rule_leaves_other_layers_to_im2col(rng, monkeypatch, case, why):
+    n, c, h, w, k, r, stride, dilation, groups = case
+    calls = _strided_calls(monkeypatch)
+    x = rng.standard_normal((n, c, h, w))
+    wt = rng.standard_normal((k, c // groups, r, r))
+    got = fm.conv2d(x, wt, stride=stride, padding=1, dilation=dilation, groups=groups)
+    want = ref.conv2d(x, wt, None, stride, ((1, 1), (1, 1)), (dilation, dilation), groups)
+    np.testing.assert_allclose(got, want, **tol(np.float64, 20))
+    assert calls == [], why
+
+
+def test_strided_winograd_rule_leaves_small_layers_to_im2col(rng, monkeypatch):
+    from fastmath.conv import winograd
+
+    calls = _strided_calls(monkeypatch, min_work=winograd.STRIDED_MIN_WORK)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    fm.conv2d(rng.standard_normal((1, 16, 32, 32)).astype(np.float32), w, stride=2, padding=1)
+    assert calls == []  # 0.6M multiply-adds
+    fm.conv2d(rng.standard_normal((8, 16, 32, 32)).astype(np.float32), w, stride=2, padding=1)
+    assert calls == ["forward"]  # 4.7M
+
+
+@pytest.mark.parametrize("where", ["x", "weight"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_strided_winograd_non_finite_reaches_only_its_receptive_field(rng, monkeypatch, where,
+                                                                      bad):
+    calls = _strided_calls(monkeypatch)
+    x = rng.standard_normal((2, 16, 12, 12)).astype(np.float32)
+    wt = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    if where == "x":
+        x[1, 3, 5, 0] = bad  # an edge column: read by one output column only
+    else:
+        wt[2, 5, 0, 2] = bad
+    want = ref.conv2d(x, wt, None, (2, 2), ((1, 1), (1, 1)))
+    got = fm.conv2d(x, wt, stride=2, padding=1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], **tol(np.float32, 20 * np.abs(want[ok]).max()))
+    assert calls == []
+
+
+def test_strided_winograd_values_that_would_overflow_its_transforms_go_direct(rng, monkeypatch):
+    calls = _strided_calls(monkeypatch)
+    x = np.full((1, 16, 12, 12), 1e33, np.float32)
+    wt = rng.uniform(0.5, 1.0, (16, 16, 3, 3)).astype(np.float32)
+    got = fm.conv2d(x, wt, stride=2, padding=1)
+    want = ref.conv2d(x, wt, None, (2, 2), ((1, 1), (1, 1)))
+    assert np.isfinite(got).all() and calls == []
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_strided_winograd_empty_batch_and_bad_input(rng, monkeypatch):
+    calls = _strided_calls(monkeypatch)
+    w = rng.standard_normal((16, 16, 3, 3))
+    assert fm.conv2d(np.ones((0, 16, 12, 12)), w, stride=2, padding=1).shape == (0, 16, 6, 6)
+    with pytest.raises(ValueError, match=r"bias must have shape \(16,\), got \(15,\)"):
+        fm.conv2d(np.ones((1, 16, 12, 12)), w, np.ones(15), stride=2, padding=1)
+    with pytest.raises(ValueError, match=r"channel mismatch: x has C=16"):
+        fm.conv2d(np.ones((1, 16, 12, 12)), w[:, :8], stride=2, padding=1)
+    assert calls == []
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_strided_winograd_any_layout_and_thread_count(rng, monkeypatch, layout):
+    calls = _strided_calls(monkeypatch)
+    x = rng.standard_normal((5, 16, 21, 20)).astype(np.float32)  # 5 * 3 * 3 tiles: two chunks
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    want = fm.conv2d(x, w, stride=2, padding=1)
+    np.testing.assert_array_equal(
+        fm.conv2d(in_layout(x, layout), in_layout(w, layout), stride=2, padding=1), want)
+    with fm.thread_limit(1):
+        np.testing.assert_array_equal(fm.conv2d(x, w, stride=2, padding=1), want)
+    assert calls == ["forward"] * 3
+
+
 def test_finite_differences_float64():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 2, 5, 4))
@@ -473,7 +599,8 @@ def test_against_torch(rng):
 
 @pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"),
                     reason="reads x86 assembly")
-@pytest.mark.parametrize("name", ["_input_tiles", "_grad_tiles", "_output_tiles"])
+@pytest.mark.parametrize("name", ["_input_tiles", "_grad_tiles", "_output_tiles",
+                                  "s2._input_tiles", "s2._output_tiles"])
 def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
     # an integer coefficient times a float32 value is float64 in numba: the
     # transforms take their coefficients in the data's dtype, so float32 work
@@ -484,13 +611,21 @@ def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
     import numba
 
     from fastmath._config.jit import FASTMATH_FLAGS
-    from fastmath.conv import _winograd
+    from fastmath.conv import _winograd, _winograd_s2
 
-    kernel = numba.njit(getattr(_winograd, name).py_func, fastmath=set(FASTMATH_FLAGS),
+    module = _winograd_s2 if name.startswith("s2.") else _winograd
+    kernel = numba.njit(getattr(module, name.split(".")[-1]).py_func,
+                        fastmath=set(FASTMATH_FLAGS),
                         error_model="numpy")  # a fresh compile: cached code has no assembly
     f32 = np.float32
     cst = np.array([2, 4, 5, 8], f32)
-    if name == "_output_tiles":
+    if name == "s2._output_tiles":
+        kernel(np.zeros((25, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2, cst,
+               np.zeros((8, 5, 16), f32), np.zeros((1, 16, 8, 8), f32))
+    elif name == "s2._input_tiles":
+        kernel(np.zeros((1, 9, 9, 16), f32), 0, 4, 2, 2, cst, np.zeros((5, 5, 16), f32),
+               np.zeros((25, 4, 16), f32))
+    elif name == "_output_tiles":
         kernel(np.zeros((36, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2, cst,
                np.zeros((8, 6, 16), f32), np.zeros((1, 16, 8, 8), f32))
     elif name == "_input_tiles":

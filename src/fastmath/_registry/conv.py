@@ -40,7 +40,8 @@ def _conv_inputs(dtype):
 
 
 def _winograd_inputs(dtype):
-    """A small layer the Winograd kernels take: 16 channels, 19M multiply-adds."""
+    """A small layer the Winograd kernels take: 16 channels, 19M multiply-adds
+    at stride 1, 4.7M at stride 2."""
     rng = np.random.default_rng(0)
     return _rand(rng, (8, 16, 32, 32), dtype), _rand(rng, (16, 16, 3, 3), dtype)
 
@@ -50,7 +51,7 @@ def _conv2d_example(dtype):
     x, w, w1 = _conv_inputs(dtype)
     xw, ww = _winograd_inputs(dtype)
     return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
-            cv.conv2d(xw, ww, padding=1))
+            cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1))
 
 
 def _conv2d_backward_example(dtype):

@@ -1,0 +1,236 @@
+"""Numba kernels of stride-2 3x3 convolution as Winograd F(4x4, 2x2).
+
+A stride-2 3x3 correlation splits by the parity of the input coordinates
+into four stride-1 correlations: with the phase planes ``P_pq[i, j] =
+x[2i + p, 2j + q]`` and the weight taps ``w_pq[a, b] = w[2a + p, 2b + q]``
+(2x2, 2x1, 1x2 and 1x1 for the four parities), ``out = sum_pq P_pq (*)
+w_pq``. Stacking the phases as 4C channels and padding every ``w_pq`` to 2x2
+with zeros makes one stride-1 2x2 correlation, which Winograd F(4x4, 2x2)
+computes with 25 multiplies per 4x4 output tile and channel pair: 6.25 C per
+output instead of 9 C direct.
+
+F(4x4, 2x2) uses the points 0, 1, -1, 2 and infinity: ``Y = A^T [(G g G^T)
+* (B^T d B)] A`` with the 5x5 input tile ``d``. Layouts and chunks follow
+:mod:`._winograd`: an NHWC buffer of the phases, transformed tiles ``v[25,
+tile, 4C]``, transformed weights ``u[25, 4C, K]``, products ``m[25, tile,
+K]``. The transforms scale terms by at most 36 (input) and 121 (output).
+"""
+import numpy as np
+from numba import prange
+
+from .._config.jit import jit, jit_parallel
+from ._winograd import TILE, _tile_origin
+
+G = np.array([[1 / 2, 0],
+              [-1 / 2, -1 / 2],
+              [-1 / 6, 1 / 6],
+              [1 / 6, 1 / 3],
+              [0, 1]])
+BT = np.array([[2, -1, -2, 1, 0],
+               [0, -2, -1, 1, 0],
+               [0, 2, -3, 1, 0],
+               [0, -1, 0, 1, 0],
+               [0, 2, -1, -2, 1]], dtype=float)
+AT = np.array([[1, 1, 1, 1, 0],
+               [0, 1, -1, 2, 0],
+               [0, 1, 1, 4, 0],
+               [0, 1, -1, 8, 1]], dtype=float)
+# TILE: the output tile side, 4, as in _winograd; input tiles are TILE + 1 wide
+# Channel slot of phase (p, q) in the NHWC buffer: (0, 1), (0, 0), (1, 0), (1, 1),
+# so that the phases a transformed position needs are one contiguous range
+# (see :func:`channel_range`).
+SLOTS = np.array([[1, 0], [2, 3]])
+
+
+@jit_parallel
+def to_phases(x, pt, pl, xq):
+    """xq[n, i, j, slot(p, q) * C + c] = x[n, c, 2i + p - pt, 2j + q - pl], zero
+    outside ``x``; :data:`SLOTS` orders the phases (columns past the buffer's
+    width are left out)."""
+    n_img, c_in, h, w = x.shape
+    rows, cols = xq.shape[1], xq.shape[2]
+    width = min(w, 2 * cols - pl)  # the input columns that land in the buffer
+    for t in prange(n_img * rows):
+        n, i = t // rows, t % rows
+        dst = xq[n, i]
+        for p in range(2):
+            y = 2 * i + p - pt
+            if y < 0 or y >= h:
+                dst[:, SLOTS[p, 0] * c_in:SLOTS[p, 0] * c_in + c_in] = 0
+                dst[:, SLOTS[p, 1] * c_in:SLOTS[p, 1] * c_in + c_in] = 0
+                continue
+            for q in range(2):
+                # zero the columns j that no input column 2j + q - pl reaches
+                j0, j1 = _column_range(q, pl, w, cols)
+                base = SLOTS[p, q] * c_in
+                dst[:j0, base:base + c_in] = 0
+                dst[j1:, base:base + c_in] = 0
+            b0, b1 = SLOTS[p, 0] * c_in, SLOTS[p, 1] * c_in
+            for c in range(c_in):
+                src = x[n, c, y]
+                for xx in range(width):  # the row read once, in order
+                    col = xx + pl
+                    j = np.uint64(col >> 1)  # unsigned: no wraparound tests
+                    if col & 1:
+                        dst[j, np.uint64(b1 + c)] = src[np.uint64(xx)]
+                    else:
+                        dst[j, np.uint64(b0 + c)] = src[np.uint64(xx)]
+
+
+@jit
+def _column_range(q, pl, w, cols):
+    """The columns j of the buffer with 0 <= 2j + q - pl < w."""
+    j0 = min(cols, max(0, (pl - q + 1) // 2))
+    return j0, max(j0, min(cols, (w - 1 + pl - q) // 2 + 1))
+
+
+@jit
+def weight_transform(weight, u):
+    """u[a*5 + b, slot(p, q) * C + c, k] = (G w_pq G^T)[a, b] for ``weight`` (K, C,
+    3, 3), with ``w_pq[i, j] = weight[k, c, 2i + p, 2j + q]`` (0 past the
+    kernel); the products are taken in float64."""
+    k_out, c_in = weight.shape[0], weight.shape[1]
+    for pqc in range(4 * c_in):  # one (phase, channel) row of each u[t]
+        p, q, c = pqc // (2 * c_in), (pqc // c_in) % 2, pqc % c_in
+        row = SLOTS[p, q] * c_in + c
+        g = np.zeros((2, 2, k_out))
+        for i in range(2 - p):  # the taps of this phase; the others stay 0
+            for j in range(2 - q):
+                for k in range(k_out):
+                    g[i, j, k] = weight[k, c, 2 * i + p, 2 * j + q]
+        # along k, so each u[t] row is written in order (rows 25 apart in
+        # memory written in turn would share cache sets)
+        for a in range(5):
+            for b in range(5):
+                c00, c01 = G[a, 0] * G[b, 0], G[a, 0] * G[b, 1]
+                c10, c11 = G[a, 1] * G[b, 0], G[a, 1] * G[b, 1]
+                dst = u[a * 5 + b, row]
+                for k in range(k_out):
+                    dst[k] = c00 * g[0, 0, k] + c01 * g[0, 1, k] + c10 * g[1, 0, k] + c11 * g[1, 1, k]
+
+
+@jit(inline="always")
+def _bt(d0, d1, d2, d3, d4, t0, t1, t2, t3, t4, cst):
+    """(t0 .. t4) = B^T (d0 .. d4), element by element along the rows (channels)."""
+    c2, c3 = cst[0], cst[1]
+    for c in range(d0.shape[0]):
+        e0, e1, e2, e3, e4 = d0[c], d1[c], d2[c], d3[c], d4[c]
+        t0[c] = c2 * e0 - e1 - c2 * e2 + e3
+        t1[c] = -c2 * e1 - e2 + e3
+        t2[c] = c2 * e1 - c3 * e2 + e3
+        t3[c] = e3 - e1
+        t4[c] = c2 * e1 - e2 - c2 * e3 + e4
+
+
+@jit
+def _input_tiles(xq, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
+    """v[a*5 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
+    for q in range(cnt):
+        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+        img = xq[n]
+        for j in range(5):  # columns of B^T d
+            _bt(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j],
+                img[y0 + 3, x0 + j], img[y0 + 4, x0 + j],
+                tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], cst)
+        for a in range(5):  # rows of (B^T d) B
+            _bt(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3], tmp[a, 4],
+                v[a * 5, q], v[a * 5 + 1, q], v[a * 5 + 2, q], v[a * 5 + 3, q],
+                v[a * 5 + 4, q], cst)
+
+
+@jit
+def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
+    """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
+    the parts of edge tiles outside the output are dropped."""
+    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    c2, c4, c8 = cst[0], cst[2], cst[3]
+    for q in range(cnt):
+        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+        for j in range(5):  # columns of A^T m
+            m0, m1, m2, m3, m4 = m[j, q], m[5 + j, q], m[10 + j, q], m[15 + j, q], m[20 + j, q]
+            s0, s1, s2, s3 = tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j]
+            for k in range(k_out):
+                a0, a1, a2, a3, a4 = m0[k], m1[k], m2[k], m3[k], m4[k]
+                s0[k] = a0 + a1 + a2 + a3
+                s1[k] = a1 - a2 + c2 * a3
+                s2[k] = a1 + a2 + c4 * a3
+                s3[k] = a1 - a2 + c8 * a3 + a4
+        for i in range(4):  # rows of (A^T m) A, into tmp[4 + i, 0:4]
+            e0, e1, e2, e3, e4 = tmp[i, 0], tmp[i, 1], tmp[i, 2], tmp[i, 3], tmp[i, 4]
+            o0, o1, o2, o3 = tmp[4 + i, 0], tmp[4 + i, 1], tmp[4 + i, 2], tmp[4 + i, 3]
+            for k in range(k_out):
+                a0, a1, a2, a3, a4 = e0[k], e1[k], e2[k], e3[k], e4[k]
+                b = bias[k]
+                o0[k] = a0 + a1 + a2 + a3 + b
+                o1[k] = a1 - a2 + c2 * a3 + b
+                o2[k] = a1 + a2 + c4 * a3 + b
+                o3[k] = a1 - a2 + c8 * a3 + a4 + b
+        rows = min(TILE, oh - y0)
+        cols = min(TILE, ow - x0)
+        for k in range(k_out):
+            for i in range(rows):
+                for j in range(cols):
+                    out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[4 + i, j, k]
+
+
+@jit
+def coefficients(dtype_of):
+    """The transforms' integer coefficients 2, 3, 4, 8 in the data's dtype (an
+    integer literal would promote float32 arithmetic to float64)."""
+    cst = np.empty(4, dtype_of.dtype)
+    cst[0], cst[1], cst[2], cst[3] = 2, 3, 4, 8
+    return cst
+
+
+@jit
+def channel_range(t, c_in):
+    """The channels [lo, hi) of the NHWC buffer that transformed position ``t``
+    needs: G's last row is (0, 1), so phases with one tap row (p = 1) are zero
+    in row a = 4, and those with one tap column (q = 1) in column b = 4; the
+    other phases cover 81 of the 100 channel positions."""
+    a, b = t // 5, t % 5
+    if a == 4 and b == 4:
+        return c_in, 2 * c_in  # phase (0, 0)
+    if a == 4:
+        return 0, 2 * c_in  # phases (0, 1), (0, 0)
+    if b == 4:
+        return c_in, 3 * c_in  # phases (0, 0), (1, 0)
+    return 0, 4 * c_in
+
+
+@jit_parallel
+def forward(xq, u, bias, tiles_per_chunk, out):
+    """out[n, k] = bias[k] + stride-1 2x2 correlation of the NHWC buffer ``xq``
+    with the weights whose transform is ``u``, parallel over fixed chunks of
+    tiles (the result does not depend on the thread count). ``xq`` must hold
+    at least ``4 * ceil(OH / 4) + 1`` rows and as many columns."""
+    n_img, c_in = xq.shape[0], xq.shape[3]
+    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    tiles_h = (oh + TILE - 1) // TILE
+    tiles_w = (ow + TILE - 1) // TILE
+    total = n_img * tiles_h * tiles_w
+    cst = coefficients(xq)
+    n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
+    for chunk in prange(n_chunks):
+        p0 = chunk * tiles_per_chunk
+        cnt = min(tiles_per_chunk, total - p0)
+        # one spare tile per matrix: rows 4 KiB apart would alias in the caches
+        v = np.empty((25, cnt + 1, c_in), xq.dtype)
+        m = np.empty((25, cnt + 1, k_out), xq.dtype)
+        vr = np.empty((cnt, c_in // 2), xq.dtype)  # the positions that need fewer phases
+        vr1 = np.empty((cnt, c_in // 4), xq.dtype)
+        _input_tiles(xq, p0, cnt, tiles_h, tiles_w, cst, np.empty((5, 5, c_in), xq.dtype), v)
+        for t in range(25):
+            lo, hi = channel_range(t, c_in // 4)
+            if hi - lo == c_in:
+                np.dot(v[t, :cnt], u[t], m[t, :cnt])
+                continue
+            part = vr if hi - lo == vr.shape[1] else vr1
+            for r in range(cnt):
+                src = v[t, r]
+                dst = part[r]
+                for c in range(hi - lo):
+                    dst[c] = src[lo + c]
+            np.dot(part[:cnt], u[t, lo:hi], m[t, :cnt])
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, np.empty((8, 5, k_out), xq.dtype),
+                      out)

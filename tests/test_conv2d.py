@@ -301,9 +301,9 @@ STRIDED_CASES = [
 def _strided_calls(monkeypatch, min_work=0):
     """Record the calls into the stride-2 Winograd kernel; the tests' small
     layers take it unless ``min_work`` is given."""
-    from fastmath.conv import _winograd_s2, winograd
+    from fastmath.conv import _winograd_s2, winograd_strided
 
-    monkeypatch.setattr(winograd, "STRIDED_MIN_WORK", min_work)
+    monkeypatch.setattr(winograd_strided, "MIN_WORK", min_work)
     calls = []
     kernel = _winograd_s2.forward
     monkeypatch.setattr(_winograd_s2, "forward", lambda *a: calls.append("forward") or kernel(*a))
@@ -351,9 +351,9 @@ def test_strided_winograd_rule_leaves_other_layers_to_im2col(rng, monkeypatch, c
 
 
 def test_strided_winograd_rule_leaves_small_layers_to_im2col(rng, monkeypatch):
-    from fastmath.conv import winograd
+    from fastmath.conv import winograd_strided
 
-    calls = _strided_calls(monkeypatch, min_work=winograd.STRIDED_MIN_WORK)
+    calls = _strided_calls(monkeypatch, min_work=winograd_strided.MIN_WORK)
     w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
     fm.conv2d(rng.standard_normal((1, 16, 32, 32)).astype(np.float32), w, stride=2, padding=1)
     assert calls == []  # 0.6M multiply-adds

@@ -6,7 +6,7 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k, winograd
+from . import _depthwise, _kernels as k, winograd, winograd_strided
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
@@ -161,8 +161,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
     elif out.size and winograd.applies(geo) and winograd.forward(x, weight, bias, geo, out):
         pass
-    elif (out.size and winograd.applies_strided(geo)
-          and winograd.forward_strided(x, weight, bias, geo, out)):
+    elif (out.size and winograd_strided.applies(geo)
+          and winograd_strided.forward(x, weight, bias, geo, out)):
         pass
     elif out.size:
         w3 = weight.reshape(geo.groups, geo.k_g, -1)

@@ -1,7 +1,7 @@
-"""The Winograd paths of conv2d and conv2d_backward: which layers take them
-(measured rules), the checks that send the others to im2col, and the calls
-into the kernels of :mod:`._winograd` (stride 1) and :mod:`._winograd_s2`
-(stride 2, forward).
+"""The Winograd path of conv2d and conv2d_backward for stride-1 layers: which
+layers take it (a measured rule), the checks that send the others to
+im2col, and the calls into the kernels of :mod:`._winograd`. Stride-2
+layers: :mod:`.winograd_strided`.
 
 The rule, measured at one thread on the AVX-512 development machine
 (float32 and float64 alike): Winograd F(4x4, 3x3) was 1.4x to 2.5x faster
@@ -12,35 +12,20 @@ image). Small layers pay more for the extra passes than they save: at one and
 two threads, a 7.2M multiply-add layer (1 image, 64 channels, 14x14) ran
 0.66x to 1.0x of im2col forward, layers from 19M up 1.4x to 4x (forward and
 backward), so the rule also asks for MIN_WORK multiply-adds.
-
-The stride-2 rule (3x3, undilated, single-group), measured forward against
-im2col on the same machine at one thread: float32 1.2x to 1.9x and float64
-1.03x to 1.4x faster from 8 to 64 input channels and 16 output channels up,
-outputs from 4x4 and 4.7M multiply-adds up (a 2x2 output: 1.02x to 1.05x);
-with 4 input channels 0.89x (float64), 8 output channels 0.78x (float64) and
-128 input channels 0.72x to 0.93x, where the buffers of a chunk outgrow the
-L2 cache.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._config.threads import kernel_threads
-from . import _winograd, _winograd_s2
+from . import _winograd
 
-__all__ = ["applies", "applies_strided", "backward", "forward", "forward_strided"]
+__all__ = ["applies", "backward", "forward"]
 
 MIN_CHANNELS = 16
 MIN_SIDE = 7
 MIN_WORK = 2 ** 24  # multiply-adds of the direct convolution (N * K * OH * OW * C * 9)
 TILES_PER_CHUNK = 64  # one task's tiles; 32 to 256 measured within 5% at one thread, 64 best at two
-STRIDED_CHANNELS = (8, 64)  # input channels, both ends included
-STRIDED_MIN_OUT_CHANNELS = 16
-STRIDED_MIN_SIDE = 4
-STRIDED_MIN_WORK = 2 ** 22
-# 16 to 64 measured on four layers, both dtypes: 24 best or within 3%, 32 and 64
-# up to 25% slower on a 64-channel layer
-TILES_PER_CHUNK_STRIDED = 24
 # Memory for the weight gradient's per-group partial sums, 36 * K * C values
 # each: up to 16 groups (tasks) within it, and im2col where not even one fits
 # (K * C above about 460,000 in float32).
@@ -56,15 +41,6 @@ def applies(geo, backward=False):
     side = min(geo.h, geo.w) if backward else min(geo.oh, geo.ow)
     return (min(geo.c, geo.k) >= MIN_CHANNELS and side >= MIN_SIDE and geo.flops >= MIN_WORK
             and (not backward or max(geo.pads) <= 2))
-
-
-def applies_strided(geo):
-    """Whether a layer takes the stride-2 Winograd forward kernels."""
-    if (geo.r, geo.s, geo.stride, geo.dilation, geo.groups) != (3, 3, (2, 2), (1, 1), 1):
-        return False
-    return (STRIDED_CHANNELS[0] <= geo.c <= STRIDED_CHANNELS[1]
-            and geo.k >= STRIDED_MIN_OUT_CHANNELS and min(geo.oh, geo.ow) >= STRIDED_MIN_SIDE
-            and geo.flops >= STRIDED_MIN_WORK)
 
 
 def _tiled(size):
@@ -111,27 +87,6 @@ def forward(x, weight, bias, geo, out):
     and Inf then reach exactly their receptive field."""
     xp, x_max = _padded_nhwc(x, geo.ph, geo.pw, _tiled(geo.oh) + 2, _tiled(geo.ow) + 2)
     return _correlate(xp, x_max, weight, bias, out)
-
-
-def forward_strided(x, weight, bias, geo, out):
-    """conv2d of ``x`` into ``out`` by the stride-2 kernels of
-    :mod:`._winograd_s2`; False, with ``out`` untouched, for the inputs that
-    :func:`forward` leaves to im2col."""
-    xq = np.empty((geo.n, _tiled(geo.oh) + 1, _tiled(geo.ow) + 1, 4 * geo.c), x.dtype)
-    sumsq = np.empty(geo.n * xq.shape[1])
-    with kernel_threads(geo.flops, "flops", blas="inside",
-                        gemm=TILES_PER_CHUNK_STRIDED * 4 * geo.c * geo.k):
-        # the copy also bounds |x| (by the square root of a few rows' sum of
-        # squares): no separate pass over x
-        _winograd_s2.to_phases(x, geo.ph, geo.pw, xq, sumsq)
-        largest = np.sqrt(sumsq.max()) if sumsq.size else 0.0
-        if not (np.isfinite(largest)
-                and _fits(largest * float(np.abs(weight).max()) * geo.c * 9, x.dtype)):
-            return False
-        u = np.empty((25, 4 * geo.c, geo.k), x.dtype)
-        _winograd_s2.weight_transform(weight, u)
-        _winograd_s2.forward(xq, u, bias, TILES_PER_CHUNK_STRIDED, out)
-    return True
 
 
 def backward(grad_out, x, weight, geo, grad_x):

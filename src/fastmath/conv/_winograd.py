@@ -54,18 +54,26 @@ TILE = 4  # output tile side; input tiles are TILE + 2 wide
 @jit_parallel
 def weight_transform(weight, u):
     """u[a*6 + b, c, k] = (G g_kc G^T)[a, b] for ``weight`` (K, C, 3, 3), any layout;
-    the products are taken in float64."""
+    the products are taken in float64. Along k, so each row of u[t] is
+    written in order (36 rows written in turn, 4 * C * K bytes apart, would
+    share cache sets: measured 3x to 7x slower)."""
     k_out, c_in = weight.shape[0], weight.shape[1]
-    for k in prange(k_out):
-        gg = np.empty((6, 3))
-        for c in range(c_in):
-            for a in range(6):  # gg = G g
-                for j in range(3):
-                    gg[a, j] = (G[a, 0] * weight[k, c, 0, j] + G[a, 1] * weight[k, c, 1, j]
-                                + G[a, 2] * weight[k, c, 2, j])
-            for a in range(6):  # (G g) G^T
-                for b in range(6):
-                    u[a * 6 + b, c, k] = gg[a, 0] * G[b, 0] + gg[a, 1] * G[b, 1] + gg[a, 2] * G[b, 2]
+    for c in prange(c_in):
+        g = np.empty((3, 3, k_out))
+        for i in range(3):
+            for j in range(3):
+                for k in range(k_out):
+                    g[i, j, k] = weight[k, c, i, j]
+        gg = np.empty((6, 3, k_out))  # G g
+        for a in range(6):
+            for j in range(3):
+                for k in range(k_out):
+                    gg[a, j, k] = G[a, 0] * g[0, j, k] + G[a, 1] * g[1, j, k] + G[a, 2] * g[2, j, k]
+        for a in range(6):  # (G g) G^T
+            for b in range(6):
+                dst = u[a * 6 + b, c]
+                for k in range(k_out):
+                    dst[k] = gg[a, 0, k] * G[b, 0] + gg[a, 1, k] * G[b, 1] + gg[a, 2, k] * G[b, 2]
 
 
 @jit_parallel

@@ -10,11 +10,12 @@ to 1.05x); with 4 input channels 0.89x (float64), 8 output channels 0.78x
 (float64) and 128 input channels 0.72x to 0.93x, where the buffers of a
 chunk outgrow the L2 cache.
 
-The backward pass stays on im2col: a Winograd input gradient (one 2x2
-correlation of ``grad_out`` per phase) and weight gradient (the adjoint of
-the forward transform) took 0.94 times im2col's time at one thread and 1.17
-times at two in float32, and more in float64 (32 images, 32 -> 64
-channels, 32x32), so they were not kept.
+The backward pass stays on im2col. A Winograd backward (the input gradient
+as one 2x2 correlation of ``grad_out`` per phase, the weight gradient as the
+adjoint of the forward transform) was measured against it on five layers
+at one and two threads: float32 1.15x to 1.43x faster with 16 to 32 input
+channels but 0.72x to 0.96x with 8 or 64, float64 0.62x to 1.23x. Too
+narrow a win for its code; it was not kept.
 """
 from __future__ import annotations
 

@@ -43,20 +43,16 @@ SLOTS = np.array([[1, 0], [2, 3]])
 
 
 @jit_parallel
-def to_phases(x, pt, pl, xq, sumsq):
+def to_phases(x, pt, pl, xq):
     """xq[n, i, j, slot(p, q) * C + c] = x[n, c, 2i + p - pt, 2j + q - pl], zero
     outside ``x``; :data:`SLOTS` orders the phases (columns past the buffer's
-    width are left out). sumsq[n * rows + i] is the sum of the squares, in
-    float64, of the values copied into row i of image n: its square root
-    bounds their magnitude, and it is NaN or Inf where one of them is, or
-    where a square overflows (the caller then takes the direct path)."""
+    width are left out)."""
     n_img, c_in, h, w = x.shape
     rows, cols = xq.shape[1], xq.shape[2]
     width = min(w, 2 * cols - pl)  # the input columns that land in the buffer
     for t in prange(n_img * rows):
         n, i = t // rows, t % rows
         dst = xq[n, i]
-        acc = 0.0
         for p in range(2):
             y = 2 * i + p - pt
             if y < 0 or y >= h:
@@ -72,9 +68,6 @@ def to_phases(x, pt, pl, xq, sumsq):
             b0, b1 = SLOTS[p, 0] * c_in, SLOTS[p, 1] * c_in
             for c in range(c_in):
                 src = x[n, c, y]
-                for xx in range(width):
-                    v = np.float64(src[np.uint64(xx)])
-                    acc += v * v
                 for xx in range(width):  # the row read once, in order
                     col = xx + pl
                     j = np.uint64(col >> 1)  # unsigned: no wraparound tests
@@ -82,7 +75,6 @@ def to_phases(x, pt, pl, xq, sumsq):
                         dst[j, np.uint64(b1 + c)] = src[np.uint64(xx)]
                     else:
                         dst[j, np.uint64(b0 + c)] = src[np.uint64(xx)]
-        sumsq[t] = acc
 
 
 @jit

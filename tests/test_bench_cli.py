@@ -34,6 +34,20 @@ def test_run_case_rows_medians_and_spread(monkeypatch):
     assert calls == {"ours": 1 + 1 + 3, "peer": 1 + 1 + 3}
 
 
+def test_every_block_starts_after_the_same_idle_gap(monkeypatch):
+    from fastmath.bench import timing
+
+    monkeypatch.setattr(timing, "BLOCK_S", 0.0)
+    events = []
+    monkeypatch.setattr(timing.time, "sleep", lambda s: events.append(("sleep", s)))
+    case = Case("linalg", "k", "c", "float64", lambda: events.append("ours"),
+                {"peer": lambda: events.append("peer")})
+    run_case(case, budget_s=0.0, min_repeat=3, max_repeat=3)
+    timed = events[4:]  # after the first calls and the per-call estimates
+    assert timed[0::2] == [("sleep", timing.GAP_S)] * 6
+    assert sorted(timed[1::2]) == ["ours"] * 3 + ["peer"] * 3
+
+
 def test_quartiles():
     assert quartiles([4.0, 1.0, 3.0, 2.0, 5.0]) == (3.0, 2.0, 4.0)
     assert quartiles([7.0]) == (7.0, 7.0, 7.0)

@@ -1,6 +1,7 @@
 """Timing: warm up, alternate ours and the peers, take medians and their spread."""
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -14,6 +15,12 @@ __all__ = ["BLOCK_S", "NOISY_SPREAD", "Case", "measure", "quartiles", "run_case"
 # idle threads of one library's thread pool (TBB, OpenMP, OpenBLAS) spin for a
 # while after it returns and would otherwise slow the next library's call.
 BLOCK_S = 0.05
+# And each block starts after this long idle (FASTMATH_BENCH_GAP), so that the
+# worker threads of whichever library ran before have stopped spinning: torch's
+# OpenMP threads (libgomp's default spin-wait) slowed two-thread fastmath calls
+# by 20% to 40% over blocks of several milliseconds right after torch's. Every
+# block, ours and the peers', gets the same pause.
+GAP_S = float(os.environ.get("FASTMATH_BENCH_GAP", "0.01"))
 # A row whose interquartile range exceeds this fraction of its median is
 # flagged: its ratio is not to be trusted.
 NOISY_SPREAD = 0.10
@@ -41,7 +48,7 @@ def measure(fns: dict, *, budget_s: float = 2.0, min_repeat: int = 3,
     """Samples of seconds per call of each callable, alternated in a shuffled order each round.
 
     Each callable has already run once (compiled). Each sample times a block
-    of back-to-back calls of about :data:`BLOCK_S`.
+    of back-to-back calls of about :data:`BLOCK_S`, after :data:`GAP_S` idle.
     """
     per_call = {name: _time_once(fn) for name, fn in fns.items()}
     number = {name: max(1, min(100, int(BLOCK_S / max(t, 1e-9)))) for name, t in per_call.items()}
@@ -55,6 +62,7 @@ def measure(fns: dict, *, budget_s: float = 2.0, min_repeat: int = 3,
     for _ in range(repeat):
         order.shuffle(names)
         for name in names:
+            time.sleep(GAP_S)
             samples[name].append(_time_once(fns[name], number[name]))
     return samples
 

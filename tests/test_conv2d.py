@@ -91,18 +91,23 @@ WINOGRAD_CASES = [
 ]
 
 
+def _record_calls(monkeypatch, kernels, names):
+    """Record the calls into ``kernels``' functions ``names``, by name."""
+    calls = []
+    for name in names:
+        kernel = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name,
+                            lambda *a, name=name, kernel=kernel: calls.append(name) or kernel(*a))
+    return calls
+
+
 def _winograd_calls(monkeypatch, min_work=0):
     """Record the calls into the Winograd kernels, by name; the tests' small
     layers take them unless ``min_work`` is given."""
     from fastmath.conv import _winograd, winograd
 
     monkeypatch.setattr(winograd, "MIN_WORK", min_work)
-    calls = []
-    for name in ("forward", "weight_grad_parts"):
-        kernel = getattr(_winograd, name)
-        monkeypatch.setattr(_winograd, name,
-                            lambda *a, name=name, kernel=kernel: calls.append(name) or kernel(*a))
-    return calls
+    return _record_calls(monkeypatch, _winograd, ("forward", "weight_grad_parts"))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -304,10 +309,7 @@ def _strided_calls(monkeypatch, min_work=0):
     from fastmath.conv import _winograd_s2, winograd_strided
 
     monkeypatch.setattr(winograd_strided, "MIN_WORK", min_work)
-    calls = []
-    kernel = _winograd_s2.forward
-    monkeypatch.setattr(_winograd_s2, "forward", lambda *a: calls.append("forward") or kernel(*a))
-    return calls
+    return _record_calls(monkeypatch, _winograd_s2, ("forward",))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -126,6 +126,16 @@ def to_padded_nhwc(x, pt, pl, xp):
 
 
 @jit
+def tile_grid(n_img, oh, ow, tiles_per_chunk):
+    """Tiles down and across an output, the tiles of all images, and the chunks
+    of ``tiles_per_chunk`` tiles they make (the last one may be short)."""
+    tiles_h = (oh + TILE - 1) // TILE
+    tiles_w = (ow + TILE - 1) // TILE
+    total = n_img * tiles_h * tiles_w
+    return tiles_h, tiles_w, total, (total + tiles_per_chunk - 1) // tiles_per_chunk
+
+
+@jit
 def _tile_origin(p, tiles_h, tiles_w):
     """Image and top-left output pixel of flat tile ``p`` (image-major, then row-major)."""
     per_image = tiles_h * tiles_w
@@ -162,43 +172,37 @@ def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
                 v[a * 6 + 4, q], v[a * 6 + 5, q], cst)
 
 
+@jit(inline="always")
+def _a(d0, d1, d2, d3, t0, t1, t2, t3, t4, t5, cst):
+    """(t0 .. t5) = A (d0 .. d3), element by element along the rows (channels)."""
+    c2, c4, c8 = cst[0], cst[1], cst[3]
+    for k in range(d0.shape[0]):
+        e0, e1, e2, e3 = d0[k], d1[k], d2[k], d3[k]
+        t0[k] = e0
+        t1[k] = e0 + e1 + e2 + e3
+        t2[k] = e0 - e1 + e2 - e3
+        t3[k] = e0 + c2 * e1 + c4 * e2 + c8 * e3
+        t4[k] = e0 - c2 * e1 + c4 * e2 - c8 * e3
+        t5[k] = e3
+
+
 @jit
 def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
     """z[a*6 + b, q, :] = (A dY A^T)[a, b] for the 4x4 output-gradient tiles
     p0 .. p0 + cnt - 1 of ``gp`` (NHWC, the gradient at offset ``top``,
     ``left``, zero past it), along channels."""
-    k_out = gp.shape[3]
-    c2, c4, c8 = cst[0], cst[1], cst[3]
     for q in range(cnt):
         n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
         y0 += top
         x0 += left
         img = gp[n]
         for j in range(4):  # columns of A dY (A's rows are A^T's columns)
-            r0, r1, r2, r3 = img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j], \
-                img[y0 + 3, x0 + j]
-            t0, t1, t2 = tmp[0, j], tmp[1, j], tmp[2, j]
-            t3, t4, t5 = tmp[3, j], tmp[4, j], tmp[5, j]
-            for k in range(k_out):
-                d0, d1, d2, d3 = r0[k], r1[k], r2[k], r3[k]
-                t0[k] = d0
-                t1[k] = d0 + d1 + d2 + d3
-                t2[k] = d0 - d1 + d2 - d3
-                t3[k] = d0 + c2 * d1 + c4 * d2 + c8 * d3
-                t4[k] = d0 - c2 * d1 + c4 * d2 - c8 * d3
-                t5[k] = d3
+            _a(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j], img[y0 + 3, x0 + j],
+               tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], tmp[5, j], cst)
         for a in range(6):  # rows of (A dY) A^T
-            s0, s1, s2, s3 = tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3]
-            z0, z1, z2 = z[a * 6, q], z[a * 6 + 1, q], z[a * 6 + 2, q]
-            z3, z4, z5 = z[a * 6 + 3, q], z[a * 6 + 4, q], z[a * 6 + 5, q]
-            for k in range(k_out):
-                d0, d1, d2, d3 = s0[k], s1[k], s2[k], s3[k]
-                z0[k] = d0
-                z1[k] = d0 + d1 + d2 + d3
-                z2[k] = d0 - d1 + d2 - d3
-                z3[k] = d0 + c2 * d1 + c4 * d2 + c8 * d3
-                z4[k] = d0 - c2 * d1 + c4 * d2 - c8 * d3
-                z5[k] = d3
+            _a(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3],
+               z[a * 6, q], z[a * 6 + 1, q], z[a * 6 + 2, q], z[a * 6 + 3, q], z[a * 6 + 4, q],
+               z[a * 6 + 5, q], cst)
 
 
 @jit
@@ -258,11 +262,8 @@ def forward(xp, u, bias, tiles_per_chunk, out):
     """
     n_img, c_in = xp.shape[0], xp.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-    tiles_h = (oh + TILE - 1) // TILE
-    tiles_w = (ow + TILE - 1) // TILE
-    total = n_img * tiles_h * tiles_w
+    tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     cst = _coefficients(xp)
-    n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
     for chunk in prange(n_chunks):
         p0 = chunk * tiles_per_chunk
         cnt = min(tiles_per_chunk, total - p0)
@@ -289,11 +290,8 @@ def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
     """
     n_img, c_in = xp.shape[0], xp.shape[3]
     k_out = gp.shape[3]
-    tiles_h = (oh + TILE - 1) // TILE
-    tiles_w = (ow + TILE - 1) // TILE
-    total = n_img * tiles_h * tiles_w
+    tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     cst = _coefficients(xp)
-    n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
     n_groups = parts.shape[0]
     for group in prange(n_groups):
         acc = parts[group]

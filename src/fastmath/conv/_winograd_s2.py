@@ -19,7 +19,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
-from ._winograd import TILE, _tile_origin
+from ._winograd import TILE, _tile_origin, tile_grid
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -206,11 +206,8 @@ def forward(xq, u, bias, tiles_per_chunk, out):
     at least ``4 * ceil(OH / 4) + 1`` rows and as many columns."""
     n_img, c_in = xq.shape[0], xq.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-    tiles_h = (oh + TILE - 1) // TILE
-    tiles_w = (ow + TILE - 1) // TILE
-    total = n_img * tiles_h * tiles_w
+    tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     cst = coefficients(xq)
-    n_chunks = (total + tiles_per_chunk - 1) // tiles_per_chunk
     for chunk in prange(n_chunks):
         p0 = chunk * tiles_per_chunk
         cnt = min(tiles_per_chunk, total - p0)

@@ -25,6 +25,10 @@ CASES = [
     (2, 3, 4, 5, 3, 5, 5, 2, 3, 1, 3),          # depthwise, padding wider than the image
     (1, 2, 6, 8, 2, 3, 3, 2, 0, 2, 2),          # depthwise, dilated, strided, last column unread
     (2, 3, 9, 8, 3, 3, 3, (2, 1), 1, (2, 1), 3),  # depthwise 3x3 row kernel, row stride and dilation
+    (2, 4, 5, 9, 4, 3, 3, 1, 0, 1, 4),          # depthwise 3x3 stride 1 (its own kernel), no padding
+    (2, 3, 4, 6, 3, 3, 3, 1, (2, 0), 1, 3),     # ... padding wider than the kernel's reach
+    (2, 3, 7, 20, 3, 3, 3, 1, "same", 1, 3),    # ... 'same', rows longer than a vector
+    (1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 2),          # ... a 1x1 image
 ]
 
 
@@ -441,10 +445,12 @@ def test_any_layout(rng, layout):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
-def test_depthwise_any_layout_matches_reference(rng, dtype, layout):
+@pytest.mark.parametrize("per_channel", [1, 2])
+def test_depthwise_any_layout_matches_reference(rng, dtype, layout, per_channel):
+    k = 4 * per_channel
     x = rng.standard_normal((2, 4, 7, 6)).astype(dtype)
-    w = rng.standard_normal((8, 1, 3, 3)).astype(dtype)
-    g = rng.standard_normal((2, 8, 7, 6)).astype(dtype)
+    w = rng.standard_normal((k, 1, 3, 3)).astype(dtype)
+    g = rng.standard_normal((2, k, 7, 6)).astype(dtype)
     pads = ((1, 1), (1, 1))
     want = ref.conv2d(x, w, None, (1, 1), pads, (1, 1), 4)
     got = fm.conv2d(in_layout(x, layout), in_layout(w, layout), padding=1, groups=4)
@@ -505,6 +511,23 @@ def test_depthwise_non_finite_weights_and_gradients_reach_the_padding(rng, bad):
         np.pad(x[:, 2], ((0, 0), (1, 1), (1, 1))), (3, 3), axis=(1, 2)).transpose(0, 3, 4, 1, 2))
     np.testing.assert_array_equal(np.isnan(gw[2, 0]), np.isnan(want_gw))
     assert np.isfinite(gw[:2]).all() and np.isfinite(gx[:, :2]).all()
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_depthwise_non_finite_input_weight_gradient_is_exact(rng, bad):
+    # non-finite pixels reach exactly the weight-gradient taps that read them
+    # (at the first and last column, next to the padding)
+    x = rng.standard_normal((2, 2, 6, 7))
+    x[1, 1, 3, 0] = x[0, 1, 1, 6] = bad
+    g = rng.standard_normal((2, 2, 6, 7))
+    _, gw, _ = fm.conv2d_backward(g, x, rng.standard_normal((2, 1, 3, 3)), padding=1, groups=2)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), (3, 3), axis=(2, 3))
+    want = np.einsum("nchw,nchwuv->cuv", g, windows)
+    assert not np.isfinite(want[1]).all()
+    np.testing.assert_array_equal(np.isnan(gw[:, 0]), np.isnan(want))
+    np.testing.assert_array_equal(np.isposinf(gw[:, 0]), np.isposinf(want))
+    np.testing.assert_allclose(gw[:, 0][np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12)
 
 
 def test_depthwise_independent_of_threads(rng):

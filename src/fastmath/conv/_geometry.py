@@ -8,6 +8,8 @@ import numpy as np
 
 def pair(value, name: str, *, minimum: int) -> tuple:
     """An int or a pair of ints, each at least ``minimum``, as a tuple of two."""
+    if type(value) is int and value >= minimum:  # the common case, without the ABC checks
+        return value, value
     items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
                                   for v in items):

@@ -301,3 +301,14 @@ def test_blas_is_left_alone_around_kernels_whose_products_openblas_keeps_serial(
         fm.conv2d(x, np.ones((8, 1, 5, 5)))
     assert seen == [[2]]
     assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("n, chunks", [(10, 3), (122, 14), (10 ** 12 + 7, 13), (5, 8), (0, 4)])
+def test_fixed_chunk_bounds_are_the_exact_floors(n, chunks):
+    from fastmath._chunks import fixed_chunk_bounds
+
+    got = fixed_chunk_bounds(n, chunks)
+    k = len(got) - 1
+    assert k == max(1, min(chunks, n))
+    # floor(i * n / k) in exact integer arithmetic (np.linspace gave 60 for 7 * 122 / 14 = 61)
+    assert got.tolist() == [i * n // k for i in range(k + 1)]

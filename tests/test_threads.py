@@ -115,6 +115,30 @@ def test_small_work_runs_on_one_thread():
             assert n == 1 and numba.get_num_threads() == 1
 
 
+@pytest.mark.parametrize("internals", [True, False])
+def test_kernel_threads_sets_and_restores_numbas_count(monkeypatch, internals):
+    import numba
+    from numba.np.ufunc import parallel
+
+    threads._numba_thread_count.cache_clear()
+    if not internals:  # a numba without the C entry points: its public functions
+        with monkeypatch.context() as patch:
+            patch.setattr(parallel, "_set_num_threads", None)
+            assert threads._numba_thread_count() == (numba.get_num_threads,
+                                                     numba.set_num_threads)
+    try:
+        before = numba.get_num_threads()
+        wanted = 2 if before == 1 else 1
+        if wanted > fm.max_threads():
+            pytest.skip("needs a pool of two threads")
+        with fm.thread_limit(wanted):
+            with threads.kernel_threads(10 ** 12, "flops") as n:
+                assert n == wanted and numba.get_num_threads() == wanted
+        assert numba.get_num_threads() == before
+    finally:
+        threads._numba_thread_count.cache_clear()
+
+
 def _calls(rng):
     """Public calls large enough to run in parallel, with their inputs."""
     x = rng.standard_normal((3000, 257))

@@ -187,6 +187,24 @@ def threads_for(work: float, kind: str) -> int:
 BLAS_SERIAL_GEMM = 4 * 65_536
 
 
+@lru_cache(maxsize=None)
+def _numba_thread_count():
+    """Get and set the calling thread's numba thread count: numba's own C
+    entry points once its pool is up, without the two launch locks that
+    ``numba.get_num_threads`` and ``numba.set_num_threads`` take on every
+    call (about 4 us of each kernel call, a fifth of a small conv2d); numba's
+    public functions where its internals differ. Counts come from
+    :func:`get_num_threads`, within the pool's size."""
+    import numba
+    from numba.np.ufunc import parallel
+
+    numba.get_num_threads()  # starts the pool once
+    get, set_ = (getattr(parallel, name, None) for name in ("_get_num_threads", "_set_num_threads"))
+    if callable(get) and callable(set_):
+        return get, set_
+    return numba.get_num_threads, numba.set_num_threads
+
+
 @contextmanager
 def kernel_threads(work: float, kind: str, blas: str | None = None,
                    gemm: float = float("inf")):
@@ -200,16 +218,15 @@ def kernel_threads(work: float, kind: str, blas: str | None = None,
     ``"inside"``, ``gemm`` is the largest m * n * k of the block's BLAS
     calls; up to :data:`BLAS_SERIAL_GEMM` BLAS is left alone.
     """
-    import numba
-
+    get_numba_threads, set_numba_threads = _numba_thread_count()
     if blas == "inside" and gemm <= BLAS_SERIAL_GEMM:
         blas = None
     limit = get_num_threads()
     small = work < SERIAL_WORK[kind]
     n = 1 if small else limit
-    previous = numba.get_num_threads()
+    previous = get_numba_threads()
     if n != previous:
-        numba.set_num_threads(n)
+        set_numba_threads(n)
     try:
         # BLAS is left alone for work too small for it to go parallel on its own (this
         # saves two threadpoolctl round trips, most of a small call's overhead), unless
@@ -223,7 +240,7 @@ def kernel_threads(work: float, kind: str, blas: str | None = None,
                 yield n
     finally:
         if n != previous:
-            numba.set_num_threads(previous)
+            set_numba_threads(previous)
 
 
 # --- the threading layer -----------------------------------------------------

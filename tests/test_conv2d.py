@@ -530,10 +530,12 @@ def test_depthwise_non_finite_input_weight_gradient_is_exact(rng, bad):
     np.testing.assert_allclose(gw[:, 0][np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12)
 
 
-def test_depthwise_independent_of_threads(rng):
+@pytest.mark.parametrize("per_channel", [1, 2])
+def test_depthwise_independent_of_threads(rng, per_channel):
+    k = 6 * per_channel
     x = rng.standard_normal((20, 6, 9, 9)).astype(np.float32)
-    w = rng.standard_normal((12, 1, 3, 3)).astype(np.float32)
-    g = rng.standard_normal((20, 12, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((k, 1, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((20, k, 9, 9)).astype(np.float32)
     one = (fm.conv2d(x, w, padding=1, groups=6),) + fm.conv2d_backward(g, x, w, padding=1, groups=6)
     with fm.thread_limit(1):
         again = (fm.conv2d(x, w, padding=1, groups=6),) + fm.conv2d_backward(g, x, w, padding=1,

@@ -58,8 +58,12 @@ def _conv2d_backward_example(dtype):
     cv = _fm()
     x, w, w1 = _conv_inputs(dtype)
     xw, ww = _winograd_inputs(dtype)
+    dw = w[:, :1]  # depthwise: its 3x3 stride-1 kernels and the general ones
     return (cv.conv2d_backward(np.ones((2, 2, 4, 4), dtype), x, w),
             cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, w1),
+            cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, dw, groups=2, padding=1),
+            cv.conv2d_backward(np.ones((2, 2, 3, 3), dtype), x, dw, stride=2, padding=1,
+                               groups=2),
             cv.conv2d_backward(np.ones((8, 16, 32, 32), dtype), xw, ww, padding=1))
 
 

@@ -66,8 +66,8 @@ def _taps_3x3(src, top, left, row_step, dh, ker, b, dst):
         for j in range(dst.shape[1]):
             p = np.uint64(j)  # unsigned: no negative-index wraparound in the loop
             orow[p] = (b + w00 * x0[p] + w01 * x0[p + 1] + w02 * x0[p + 2]
-                                  + w10 * x1[p] + w11 * x1[p + 1] + w12 * x1[p + 2]
-                                  + w20 * x2[p] + w21 * x2[p + 1] + w22 * x2[p + 2])
+                       + w10 * x1[p] + w11 * x1[p + 1] + w12 * x1[p + 2]
+                       + w20 * x2[p] + w21 * x2[p + 1] + w22 * x2[p + 2])
 
 
 @jit_parallel
@@ -116,6 +116,25 @@ def _plane_forward(xp, ker, b, geo, dst):
 
 
 @jit
+def _tap_row_3(grow, gp, xrow, gxrow, w0, w1, w2):
+    """One gradient row against one kernel row of width 3 (column stride and
+    dilation 1): the three weight-gradient dot products, returned, and the
+    input gradient added into ``gxrow`` in gather form (``gp`` is ``grow``
+    with two zeros each side), one pass each."""
+    d0 = d1 = d2 = grow.dtype.type(0)
+    for j in range(grow.shape[0]):
+        p = np.uint64(j)  # unsigned: no negative-index wraparound in the loop
+        gj = grow[p]
+        d0 += gj * xrow[p]
+        d1 += gj * xrow[p + 1]
+        d2 += gj * xrow[p + 2]
+    for j in range(grow.shape[0] + 2):
+        p = np.uint64(j)
+        gxrow[p] += w0 * gp[p + 2] + w1 * gp[p + 1] + w2 * gp[p]
+    return d0, d1, d2
+
+
+@jit
 def _weight_grad_3x3(gp, xp, oh, acc):
     """acc[u, v] += sum over i < oh, j of g[i, j] * xp[i + u, j + v], for u, v < 3.
 
@@ -155,22 +174,19 @@ def _weight_grad_3x3(gp, xp, oh, acc):
 
 
 @jit
-def _weight_grad_rows(g, xp, sh, sw, dh, dw, acc):
-    """acc[u, v] += sum over i, j of g[i, j] * xp[i*sh + u*dh, j*sw + v*dw],
-    one exact dot product per row of g (any values, any geometry)."""
-    for u in range(acc.shape[0]):
-        for v in range(acc.shape[1]):
+def _weight_grad_rows(g, xp, acc):
+    """acc[u, v] += sum over i, j of g[i, j] * xp[i + u, j + v], for u, v < 3:
+    one dot product per row of g, over its own positions only (exact for
+    planes holding NaN or Inf)."""
+    for u in range(3):
+        for v in range(3):
             total = 0.0
             for i in range(g.shape[0]):
-                grow, xrow = g[i], xp[i * sh + u * dh]
-                off = v * dw
+                grow, xrow = g[i], xp[i + u, v:]
                 dot = g.dtype.type(0)
-                if sw == 1:  # unsigned positions, as in the forward kernel
-                    for j in range(g.shape[1]):
-                        dot += grow[np.uint64(j)] * xrow[np.uint64(j + off)]
-                else:
-                    for j in range(g.shape[1]):
-                        dot += grow[np.uint64(j)] * xrow[np.uint64(j * sw + off)]
+                for j in range(g.shape[1]):
+                    p = np.uint64(j)  # unsigned: no negative-index wraparound in the loop
+                    dot += grow[p] * xrow[p]
                 total += dot
             acc[u, v] += total
 
@@ -198,8 +214,17 @@ def _backward_3x3(x, w, g, ph, pw, grad_w, grad_x, c):
         if probe == 0:
             _weight_grad_3x3(gp, xp, oh, acc)
         else:
-            _weight_grad_rows(g[n, c], xp, 1, 1, 1, 1, acc)
+            _weight_grad_rows(g[n, c], xp, acc)
     grad_w[c, 0] = acc
+
+
+@jit_parallel
+def depthwise_backward_3x3(x, w, g, ph, pw, grad_w, grad_x):
+    """Weight and input gradients of a 3x3, stride-1, undilated layer with one
+    output channel per input channel, parallel over channels (each sums over
+    images in order: the result does not depend on the thread count)."""
+    for c in prange(x.shape[1]):
+        _backward_3x3(x, w, g, ph, pw, grad_w, grad_x, c)
 
 
 @jit_parallel
@@ -209,42 +234,53 @@ def depthwise_backward(x, w, g, geo, k_g, grad_w, grad_x):
     Each input channel owns its ``k_g`` output channels, their weight
     gradients and its input-gradient planes, and sums over images in order,
     so the result does not depend on the thread count. Weight gradients add
-    each plane's (3x3 stride 1) or row's dot products into float64.
-    ``grad_x`` must be zero on entry.
+    each row's dot product into float64.
     """
     n_img, n_ch, h, width = x.shape
     rows, cols = _padded_shape(geo, h, width)
     oh, ow, r, s, sh, sw, dh, dw = geo.oh, geo.ow, geo.r, geo.s, geo.sh, geo.sw, geo.dh, geo.dw
-    if r == 3 and s == 3 and sh == 1 and sw == 1 and dh == 1 and dw == 1 and k_g == 1:
-        for c in prange(n_ch):
-            _backward_3x3(x, w, g, geo.ph, geo.pw, grad_w, grad_x, c)
-        return
+    rows3 = s == 3 and sw == 1 and dw == 1
     for c in prange(n_ch):
         acc = np.zeros((k_g, r, s))
         xp = np.zeros((rows, cols), x.dtype)  # its border stays zero; images overwrite the interior
         gxp = np.empty((rows, cols), x.dtype)
+        gp = np.zeros(ow + 4, x.dtype)  # one gradient row with two zeros each side
         for n in range(n_img):
-            _fill_interior(xp, x[n, c], geo.ph, geo.pw, False)
+            xp[geo.ph:geo.ph + h, geo.pw:geo.pw + width] = x[n, c]
             gxp[...] = 0
             for q in range(k_g):
                 kk = c * k_g + q
                 ker, gplane = w[kk, 0], g[n, kk]
-                _weight_grad_rows(gplane, xp, sh, sw, dh, dw, acc[q])
                 for i in range(oh):
                     grow = gplane[i]
+                    if rows3:
+                        gp[2:2 + ow] = grow
+                        for u in range(r):
+                            y = i * sh + u * dh
+                            d0, d1, d2 = _tap_row_3(grow, gp, xp[y], gxp[y],
+                                                    ker[u, 0], ker[u, 1], ker[u, 2])
+                            acc[q, u, 0] += d0
+                            acc[q, u, 1] += d1
+                            acc[q, u, 2] += d2
+                        continue
                     for u in range(r):
-                        gxrow = gxp[i * sh + u * dh]
+                        y = i * sh + u * dh
+                        xrow, gxrow = xp[y], gxp[y]
                         for v in range(s):
                             wv = ker[u, v]
+                            dot = x.dtype.type(0)
                             off = v * dw
                             if sw == 1:  # unsigned positions, as in the forward kernel
+                                for j in range(ow):
+                                    dot += grow[j] * xrow[np.uint64(j + off)]
                                 for j in range(ow):
                                     gxrow[np.uint64(j + off)] += wv * grow[j]
                             else:
                                 for j in range(ow):
+                                    dot += grow[j] * xrow[np.uint64(j * sw + off)]
+                                for j in range(ow):
                                     gxrow[np.uint64(j * sw + off)] += wv * grow[j]
-            gx = grad_x[n, c]
-            for i in range(h):
-                gx[i] = gxp[geo.ph + i, geo.pw:geo.pw + width]
+                            acc[q, u, v] += dot
+            grad_x[n, c] = gxp[geo.ph:geo.ph + h, geo.pw:geo.pw + width]
         for q in range(k_g):
             grad_w[c * k_g + q, 0] = acc[q]

@@ -214,8 +214,12 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if geo.depthwise:
         grad_w = np.empty(weight.shape, dtype=dtype)
         with kernel_threads(2 * geo.flops, "flops"):
-            _depthwise.depthwise_backward(x, weight, grad_out, geo.kernel_geometry(), geo.k_g,
-                                          grad_w, grad_x)
+            if (geo.r, geo.s, geo.stride, geo.dilation, geo.k_g) == (3, 3, (1, 1), (1, 1), 1):
+                _depthwise.depthwise_backward_3x3(x, weight, grad_out, geo.ph, geo.pw, grad_w,
+                                                  grad_x)
+            else:
+                _depthwise.depthwise_backward(x, weight, grad_out, geo.kernel_geometry(),
+                                              geo.k_g, grad_w, grad_x)
         return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias
     done, grad_w = winograd.backward(grad_out, x, weight, geo, grad_x)
     input_grad = not done

@@ -105,6 +105,13 @@ def _record_calls(monkeypatch, kernels, names):
     return calls
 
 
+def _layer_3x3(rng, n, c, h, w, k, dtype):
+    """Random input (N, C, H, W), 3x3 weights and bias of one layer."""
+    return (rng.standard_normal((n, c, h, w)).astype(dtype),
+            rng.standard_normal((k, c, 3, 3)).astype(dtype),
+            rng.standard_normal(k).astype(dtype))
+
+
 def _winograd_calls(monkeypatch, min_work=0):
     """Record the calls into the Winograd kernels, by name; the tests' small
     layers take them unless ``min_work`` is given."""
@@ -119,9 +126,7 @@ def _winograd_calls(monkeypatch, min_work=0):
 def test_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
     n, c, h, w, k, padding = case
     calls = _winograd_calls(monkeypatch)
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
-    b = rng.standard_normal(k).astype(dtype)
+    x, wt, b = _layer_3x3(rng, n, c, h, w, k, dtype)
     pads = _torch_padding(padding, 3, 3, 1)
     want = ref.conv2d(x, wt, b, (1, 1), pads)
     got = fm.conv2d(x, wt, b, padding=padding)
@@ -321,9 +326,7 @@ def _strided_calls(monkeypatch, min_work=0):
 def test_strided_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
     n, c, h, w, k, padding = case
     calls = _strided_calls(monkeypatch)
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
-    b = rng.standard_normal(k).astype(dtype)
+    x, wt, b = _layer_3x3(rng, n, c, h, w, k, dtype)
     want = ref.conv2d(x, wt, b, (2, 2), _torch_padding(padding, 3, 3, 1))
     got = fm.conv2d(x, wt, b, stride=2, padding=padding)
     # documented: about 1e-5 of the largest output in float32 (transforms scale

@@ -205,11 +205,24 @@ def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
                z[a * 6 + 5, q], cst)
 
 
+@jit(inline="always")
+def store_tile(tmp, first, n, y0, x0, out):
+    """out[n, :, y0 + i, x0 + j] = tmp[first + i, j, :] for the 4x4 output
+    tile at (y0, x0), the parts past the output's edge dropped."""
+    rows = min(TILE, out.shape[2] - y0)
+    cols = min(TILE, out.shape[3] - x0)
+    for k in range(out.shape[1]):
+        for i in range(rows):
+            for j in range(cols):
+                # unsigned: no negative-index wraparound test per store
+                out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[first + i, j, k]
+
+
 @jit
 def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
     """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
     the parts of edge tiles outside the output are dropped."""
-    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    k_out = out.shape[1]
     c2, c4, c8 = cst[0], cst[1], cst[3]
     for q in range(cnt):
         n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
@@ -234,13 +247,7 @@ def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
                 o1[k] = a1 - a2 + c2 * a3 - c2 * a4 + b
                 o2[k] = a1 + a2 + c4 * a3 + c4 * a4 + b
                 o3[k] = a1 - a2 + c8 * a3 - c8 * a4 + a5 + b
-        rows = min(TILE, oh - y0)
-        cols = min(TILE, ow - x0)
-        for k in range(k_out):
-            for i in range(rows):
-                for j in range(cols):
-                    # unsigned: no negative-index wraparound test per store
-                    out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[4 + i, j, k]
+        store_tile(tmp, 4, n, y0, x0, out)
 
 
 @jit

@@ -19,7 +19,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
-from ._winograd import TILE, _tile_origin, tile_grid
+from ._winograd import _tile_origin, store_tile, tile_grid
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -35,7 +35,7 @@ AT = np.array([[1, 1, 1, 1, 0],
                [0, 1, -1, 2, 0],
                [0, 1, 1, 4, 0],
                [0, 1, -1, 8, 1]], dtype=float)
-# TILE: the output tile side, 4, as in _winograd; input tiles are TILE + 1 wide
+# output tiles are 4x4 (TILE in _winograd); input tiles are 5x5
 # Channel slot of phase (p, q) in the NHWC buffer: (0, 1), (0, 0), (1, 0), (1, 1),
 # so that the phases a transformed position needs are one contiguous range
 # (see :func:`channel_range`).
@@ -142,7 +142,7 @@ def _input_tiles(xq, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
 def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
     """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
     the parts of edge tiles outside the output are dropped."""
-    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    k_out = out.shape[1]
     c2, c4, c8 = cst[0], cst[2], cst[3]
     for q in range(cnt):
         n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
@@ -165,12 +165,7 @@ def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
                 o1[k] = a1 - a2 + c2 * a3 + b
                 o2[k] = a1 + a2 + c4 * a3 + b
                 o3[k] = a1 - a2 + c8 * a3 + a4 + b
-        rows = min(TILE, oh - y0)
-        cols = min(TILE, ow - x0)
-        for k in range(k_out):
-            for i in range(rows):
-                for j in range(cols):
-                    out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[4 + i, j, k]
+        store_tile(tmp, 4, n, y0, x0, out)
 
 
 @jit

@@ -12,13 +12,17 @@ import reference as ref
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shapes", [
     ((5, 7), (7, 3)),             # 2-D
-    ((100, 4, 4), (100, 4, 4)),   # stacked 4x4 (unrolled kernel)
+    ((100, 4, 4), (100, 4, 4)),   # stacked 4x4 (vector kernel)
     ((50, 3, 4), (50, 4, 4)),     # (m, 4) @ (4, 4)
-    ((6, 8, 8), (6, 8, 8)),       # stacked 8x8 (unrolled kernel)
-    ((3, 16, 16), (3, 16, 16)),   # stacked 16x16 (unrolled kernel)
+    ((6, 8, 8), (6, 8, 8)),       # stacked 8x8 (vector kernel)
+    ((3, 16, 16), (3, 16, 16)),   # stacked 16x16 (vector kernel)
     ((5, 3, 8), (5, 8, 8)),       # (m, 8) @ (8, 8)
+    ((9, 3, 5), (9, 5, 7)),       # odd widths: k = 5, n = 7
+    ((4, 2, 16), (4, 16, 1)),     # n = 1
     ((7, 1, 16, 16), (1, 5, 16, 16)),  # broadcast both ways, 16x16 kernel
-    ((2, 17, 16), (2, 16, 16)),   # m past the small kernels: BLAS
+    ((2, 17, 16), (2, 16, 16)),   # m past the small kernels, short stack: BLAS
+    ((16, 40, 16), (16, 16, 3)),  # m past 16, stack of 16: vector kernel
+    ((3, 4, 17), (3, 17, 4)),     # k past the vector kernels: BLAS
     ((4, 8, 8), (8, 8)),          # one matrix against a stack
     ((2, 3, 5, 4), (3, 4, 2)),    # broadcast batch
     ((7, 1, 4, 4), (1, 5, 4, 4)), # broadcast both ways, small kernel
@@ -61,6 +65,48 @@ def test_nan_and_inf_propagate_like_numpy(dtype, k):
         want = np.matmul(a, b)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shapes, vector", [
+    (((6, 8, 8), (6, 8, 8)), True),
+    (((2, 16, 16), (16, 16)), True),
+    (((16, 40, 16), (16, 16, 3)), True),
+    (((2, 17, 16), (2, 16, 16)), False),   # more than 16 rows and fewer than 16 products
+    (((3, 4, 17), (3, 17, 4)), False),     # k = 17
+    (((3, 4, 4), (3, 4, 17)), False),      # n = 17
+    (((8, 4), (4, 4)), False),             # no stack
+])
+def test_dispatch_between_vector_kernel_and_blas(monkeypatch, shapes, vector):
+    from fastmath.linalg import products
+
+    calls = []
+    real = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda *a, **k: calls.append(1) or real(*a, **k))
+    got = products.matmul(np.ones(shapes[0]), np.ones(shapes[1]))
+    monkeypatch.setattr(np, "matmul", real)
+    np.testing.assert_array_equal(got, np.matmul(np.ones(shapes[0]), np.ones(shapes[1])))
+    assert (not calls) == vector
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vector_kernel_is_packed_fma(dtype):
+    """Each output row is one packed FMA chain, not scalar code (numba's own
+    loops over these rows stay scalar: SLP vectorization is off in numba)."""
+    import re
+
+    import numba
+
+    from fastmath._config.jit import FASTMATH_FLAGS
+    from fastmath.linalg._small_gemm import stacked_kernel
+
+    kernel = numba.njit(stacked_kernel(8, 8).py_func, fastmath=set(FASTMATH_FLAGS),
+                        error_model="numpy")  # a fresh compile: cached code has no assembly
+    x, index = np.ones((2, 8, 8), dtype), np.arange(2)
+    kernel(x, x, index, index, np.empty_like(x))
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    suffix = "ps" if dtype == np.float32 else "pd"
+    assert re.search(rf"\tvfmadd\d+{suffix}\s+[^\n]*%[yz]mm", asm)
+    assert not re.search(r"\tvfmadd\d+s[sd]\s", asm)
 
 
 def test_dtype_policy():

@@ -15,32 +15,6 @@ from ._expm import exp_nonpos
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
 
 
-# --- stacked small matmul ----------------------------------------------------
-
-@jit_parallel
-def batched_matmul_n4(a, b, a_index, b_index, out):
-    """out[t] = a[a_index[t]] @ b[b_index[t]] for (m, 4) @ (4, 4) stacks.
-
-    The 4x4 right operand is held in 16 scalars and every output row is four
-    explicit 4-term dot products, which LLVM turns into straight-line SIMD.
-    """
-    m = a.shape[1]
-    for t in prange(out.shape[0]):
-        at = a[a_index[t]]
-        bt = b[b_index[t]]
-        ot = out[t]
-        b00, b01, b02, b03 = bt[0, 0], bt[0, 1], bt[0, 2], bt[0, 3]
-        b10, b11, b12, b13 = bt[1, 0], bt[1, 1], bt[1, 2], bt[1, 3]
-        b20, b21, b22, b23 = bt[2, 0], bt[2, 1], bt[2, 2], bt[2, 3]
-        b30, b31, b32, b33 = bt[3, 0], bt[3, 1], bt[3, 2], bt[3, 3]
-        for i in range(m):
-            a0, a1, a2, a3 = at[i, 0], at[i, 1], at[i, 2], at[i, 3]
-            ot[i, 0] = a0 * b00 + a1 * b10 + a2 * b20 + a3 * b30
-            ot[i, 1] = a0 * b01 + a1 * b11 + a2 * b21 + a3 * b31
-            ot[i, 2] = a0 * b02 + a1 * b12 + a2 * b22 + a3 * b32
-            ot[i, 3] = a0 * b03 + a1 * b13 + a2 * b23 + a3 * b33
-
-
 # --- elementwise epilogues ----------------------------------------------------
 
 @jit

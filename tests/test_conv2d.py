@@ -29,6 +29,10 @@ CASES = [
     (2, 3, 4, 6, 3, 3, 3, 1, (2, 0), 1, 3),     # ... padding wider than the kernel's reach
     (2, 3, 7, 20, 3, 3, 3, 1, "same", 1, 3),    # ... 'same', rows longer than a vector
     (1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 2),          # ... a 1x1 image
+    # stride 1, output as wide as the input: the flat im2col/col2im path
+    (1, 2, 9, 7, 3, 3, 3, 1, "same", 2, 1),     # dilated 'same'
+    (1, 2, 3, 2, 2, 5, 5, 1, 2, 1, 1),          # column shifts as wide as the image
+    (2, 3, 6, 5, 3, 3, 3, 1, (2, 1), (2, 1), 1),  # row padding and dilation only
 ]
 
 
@@ -486,6 +490,33 @@ def test_empty_batch_and_channels():
     np.testing.assert_array_equal(out[:, 1], 2.0)
     gx, gw, gb = fm.conv2d_backward(np.ones((0, 2, 3, 3)), np.ones((0, 3, 5, 5)), np.ones((2, 3, 3, 3)))
     assert gx.shape == (0, 3, 5, 5) and gw.shape == (2, 3, 3, 3) and (gw == 0).all()
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_edge_columns_stay_in_their_row(rng, bad):
+    # the flat im2col/col2im path (stride 1, 'same') shifts whole planes: a
+    # pixel in the first or last column must not reach the neighbouring row
+    x = rng.standard_normal((2, 2, 6, 7))
+    x[0, 1, 2, 0] = x[1, 0, 4, 6] = bad
+    w = rng.standard_normal((3, 2, 3, 3))
+    pads = ((1, 1), (1, 1))
+    got = fm.conv2d(x, w, padding=1)
+    want = ref.conv2d(x, w, None, (1, 1), pads)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    np.testing.assert_allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12)
+    g = rng.standard_normal((2, 3, 6, 7))
+    g[0, 2, 3, 6] = g[1, 1, 0, 0] = bad
+    finite_x, finite_g = np.where(np.isfinite(x), x, 0), np.where(np.isfinite(g), g, 0)
+    gx, _, _ = fm.conv2d_backward(g, finite_x, w, padding=1)
+    want_gx, _ = ref.conv2d_backward(g, finite_x, w, padding=pads)
+    _, gw, _ = fm.conv2d_backward(finite_g, x, w, padding=1)
+    _, want_gw = ref.conv2d_backward(finite_g, x, w, padding=pads)
+    for a, b in ((gx, want_gx), (gw, want_gw)):
+        assert not np.isfinite(b).all()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+        np.testing.assert_allclose(a[np.isfinite(b)], b[np.isfinite(b)], rtol=1e-12)
 
 
 def test_nan_propagates_to_its_receptive_field():

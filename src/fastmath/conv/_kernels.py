@@ -34,6 +34,67 @@ class Geometry(NamedTuple):
 @jit
 def im2col(img, c0, n_ch, geo, cols):
     """cols[(c, u, v), (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw] (0 outside)."""
+    if geo.sh == 1 and geo.sw == 1 and geo.ow == img.shape[2]:
+        _im2col_flat(img, c0, n_ch, geo, cols)
+    else:
+        _im2col_rows(img, c0, n_ch, geo, cols)
+
+
+@jit
+def _tap_shift(geo, u, v, h, w):
+    """For one tap of a stride-1 layer whose output rows are as wide as the input's:
+    the flat offset from an output position to its input pixel, the column shift
+    ``dx``, the output rows [i0, i1) that fall inside the image, and the flat
+    output range [lo, hi) whose shifted positions stay inside the plane."""
+    dy = u * geo.dh - geo.ph
+    dx = v * geo.dw - geo.pw
+    shift = dy * w + dx
+    i0 = min(geo.oh, max(0, -dy))
+    i1 = max(i0, min(geo.oh, h - dy))
+    lo = max(i0 * geo.ow, -shift)
+    hi = max(lo, min(i1 * geo.ow, h * w - shift))
+    return shift, dx, i0, i1, lo, hi
+
+
+@jit
+def _edge_columns(row, ow, dx, i0, i1):
+    """Zero the entries of output rows [i0, i1) whose input column j + dx falls
+    outside the row (a flat shift would take the neighbouring row's pixel)."""
+    j0, j1 = (0, min(-dx, ow)) if dx < 0 else (max(0, ow - dx), ow)
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            row[i * ow + j] = 0
+
+
+@jit
+def _im2col_flat(img, c0, n_ch, geo, cols):
+    """:func:`im2col` for stride 1 with ``ow == w``: each tap's row is the plane
+    shifted by one flat offset (one long copy), then its edge columns zeroed.
+    Row by row, the copies are ``ow`` elements long, too short for LLVM's
+    vector loop (measured 2.3x to 4.8x slower on 28 to 32-pixel images)."""
+    r, s = geo.r, geo.s
+    h, w = img.shape[1], img.shape[2]
+    for row in range(n_ch * r * s):
+        u = (row // s) % r
+        v = row % s
+        plane = img[c0 + row // (r * s)].reshape(h * w)
+        dst = cols[row]
+        shift, dx, i0, i1, lo, hi = _tap_shift(geo, u, v, h, w)
+        for q in range(lo):
+            dst[q] = 0
+        d = dst[lo:hi]  # views carry the offsets: the copy stays a contiguous load
+        src = plane[lo + shift:hi + shift]
+        for q in range(hi - lo):
+            d[q] = src[q]
+        for q in range(hi, dst.shape[0]):
+            dst[q] = 0
+        if dx != 0:
+            _edge_columns(dst, geo.ow, dx, i0, i1)
+
+
+@jit
+def _im2col_rows(img, c0, n_ch, geo, cols):
+    """:func:`im2col`, one output row at a time (any stride and width)."""
     r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
         geo.dh, geo.dw, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
@@ -58,7 +119,38 @@ def im2col(img, c0, n_ch, geo, cols):
 
 @jit
 def col2im_add(cols, c0, n_ch, geo, img):
-    """Scatter-add the columns back into one image: the adjoint of :func:`im2col`."""
+    """Scatter-add the columns back into one image: the adjoint of :func:`im2col`.
+
+    Contributions reach each pixel in tap order, whichever path runs. On the
+    flat path (stride 1, ``ow == w``) the entries of ``cols`` that fall
+    outside the image are overwritten with zeros first.
+    """
+    if geo.sh == 1 and geo.sw == 1 and geo.ow == img.shape[2]:
+        _col2im_add_flat(cols, c0, n_ch, geo, img)
+    else:
+        _col2im_add_rows(cols, c0, n_ch, geo, img)
+
+
+@jit
+def _col2im_add_flat(cols, c0, n_ch, geo, img):
+    r, s = geo.r, geo.s
+    h, w = img.shape[1], img.shape[2]
+    for row in range(n_ch * r * s):
+        u = (row // s) % r
+        v = row % s
+        plane = img[c0 + row // (r * s)].reshape(h * w)
+        src = cols[row]
+        shift, dx, i0, i1, lo, hi = _tap_shift(geo, u, v, h, w)
+        if dx != 0:
+            _edge_columns(src, geo.ow, dx, i0, i1)
+        d = plane[lo + shift:hi + shift]
+        sv = src[lo:hi]
+        for q in range(hi - lo):
+            d[q] += sv[q]
+
+
+@jit
+def _col2im_add_rows(cols, c0, n_ch, geo, img):
     r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
         geo.dh, geo.dw, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]

@@ -658,15 +658,69 @@ def test_against_torch(rng):
             np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-10)
 
 
+# B^T and A^T as Lavin & Gray write them (F(4x4, 3x3)), and those of F(4x4, 2x2)
+# at the points 0, 1, -1, 2, infinity; A is A^T's transpose.
+_BT_3 = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+         [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]
+_AT_3 = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]]
+_BT_2 = [[2, -1, -2, 1, 0], [0, -2, -1, 1, 0], [0, 2, -3, 1, 0], [0, -1, 0, 1, 0],
+         [0, 2, -1, -2, 1]]
+_AT_2 = [[1, 1, 1, 1, 0], [0, 1, -1, 2, 0], [0, 1, 1, 4, 0], [0, 1, -1, 8, 1]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind, matrix", [("INPUT", _BT_3), ("GRAD", np.transpose(_AT_3)),
+                                          ("OUTPUT", _AT_3), ("S2_INPUT", _BT_2),
+                                          ("S2_OUTPUT", _AT_2)])
+@pytest.mark.parametrize("channels", [1, 5, 16, 37])
+def test_tile_transform_is_l_d_lt_on_every_channel(rng, dtype, kind, matrix, channels):
+    # runs of 16 (float32) or 8 (float64) channels and single channels after
+    # them: every channel gets L d L^T, and nothing past the tile is written
+    from fastmath.conv import _tile_transform as tt
+
+    run = tt.channel_runs(getattr(tt, kind))
+    side_out, side_in = np.shape(matrix)
+    d = rng.standard_normal((side_in, side_in, channels)).astype(dtype)
+    bias = rng.standard_normal(channels).astype(dtype)
+    out = np.full((side_out, side_out, channels + 3), 7.0, dtype)  # 3 spare channels per row
+    run(channels, d.reshape(-1), 0, side_in * channels, channels, out.reshape(-1), 0,
+        side_out * (channels + 3), channels + 3, bias)
+    want = np.einsum("ai,ijc,bj->abc", np.asarray(matrix, float), d.astype(float),
+                     np.asarray(matrix, float)) + bias
+    np.testing.assert_allclose(out[..., :channels], want, **tol(dtype, 100))
+    assert np.all(out[..., channels:] == 7.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k_out, oh, ow", [(16, 8, 8), (19, 9, 10), (3, 4, 7)])
+def test_output_tiles_fill_the_output_planes(rng, dtype, k_out, oh, ow):
+    # whole tiles go straight into the NCHW planes (runs of channels, then the
+    # rest one by one), edge tiles through a buffer clipped at the edge
+    from fastmath.conv import _winograd
+
+    tiles_h, tiles_w = -(-oh // 4), -(-ow // 4)
+    n_img = 2
+    total = n_img * tiles_h * tiles_w
+    m = rng.standard_normal((36, total + 1, k_out)).astype(dtype)
+    bias = rng.standard_normal(k_out).astype(dtype)
+    out = np.full((n_img, k_out, oh, ow), np.nan, dtype)
+    _winograd._output_tiles(m, bias, 0, total, tiles_h, tiles_w, out)
+    at = np.asarray(_AT_3, float)
+    tiles = np.einsum("ai,ijqk,bj->qkab", at, m[:, :total].astype(float).reshape(6, 6, total, k_out),
+                      at) + bias[:, None, None]
+    want = tiles.reshape(n_img, tiles_h, tiles_w, k_out, 4, 4).transpose(0, 3, 1, 4, 2, 5)
+    want = want.reshape(n_img, k_out, tiles_h * 4, tiles_w * 4)[:, :, :oh, :ow]
+    np.testing.assert_allclose(out, want, **tol(dtype, 100))
+
+
 @pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"),
                     reason="reads x86 assembly")
 @pytest.mark.parametrize("name", ["_input_tiles", "_grad_tiles", "_output_tiles",
                                   "s2._input_tiles", "s2._output_tiles"])
 def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
-    # an integer coefficient times a float32 value is float64 in numba: the
-    # transforms take their coefficients in the data's dtype, so float32 work
-    # is never widened (vcvtss2sd) and runs as packed single precision on
-    # ymm/zmm registers
+    # float32 work must never be widened (vcvtss2sd, as an integer coefficient
+    # times a float32 value would be in numba) and must run as packed single
+    # precision on ymm/zmm registers
     import re
 
     import numba
@@ -679,22 +733,15 @@ def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
                         fastmath=set(FASTMATH_FLAGS),
                         error_model="numpy")  # a fresh compile: cached code has no assembly
     f32 = np.float32
-    cst = np.array([2, 4, 5, 8], f32)
-    if name == "s2._output_tiles":
-        kernel(np.zeros((25, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2, cst,
-               np.zeros((8, 5, 16), f32), np.zeros((1, 16, 8, 8), f32))
-    elif name == "s2._input_tiles":
-        kernel(np.zeros((1, 9, 9, 16), f32), 0, 4, 2, 2, cst, np.zeros((5, 5, 16), f32),
-               np.zeros((25, 4, 16), f32))
-    elif name == "_output_tiles":
-        kernel(np.zeros((36, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2, cst,
-               np.zeros((8, 6, 16), f32), np.zeros((1, 16, 8, 8), f32))
-    elif name == "_input_tiles":
-        kernel(np.zeros((1, 10, 10, 16), f32), 0, 4, 2, 2, cst, np.zeros((6, 6, 16), f32),
-               np.zeros((36, 4, 16), f32))
+    side = 5 if name.startswith("s2.") else 6
+    if name.endswith("_output_tiles"):
+        kernel(np.zeros((side * side, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2,
+               np.zeros((1, 16, 8, 8), f32))
+    elif name.endswith("_input_tiles"):
+        kernel(np.zeros((1, side + 4, side + 4, 16), f32), 0, 4, 2, 2,
+               np.zeros((side * side, 4, 16), f32))
     else:
-        kernel(np.zeros((1, 8, 8, 16), f32), 0, 0, 0, 4, 2, 2, cst, np.zeros((6, 4, 16), f32),
-               np.zeros((36, 4, 16), f32))
+        kernel(np.zeros((1, 8, 8, 16), f32), 0, 0, 0, 4, 2, 2, np.zeros((36, 4, 16), f32))
     asm = kernel.inspect_asm(kernel.signatures[0])
     assert "cvtss2sd" not in asm
     assert re.search(r"\tv(add|sub|mul|fn?m(add|sub)\d+)ps\s+[^\n]*%[yz]mm", asm)

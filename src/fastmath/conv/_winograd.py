@@ -13,10 +13,9 @@ over tiles of Z * (B^T d B)] G``, again 36 GEMMs, ``(K x tiles) @ (tiles x C)``.
 Layouts: the input is first copied into a zero-padded NHWC buffer, so the
 input transform runs along channels; transformed tiles are ``v[36, tile, C]``,
 transformed weights ``u[36, C, K]`` and products ``m[36, tile, K]``, so the
-output transform runs along output channels. The coefficients of B^T and A^T
-are written out in :func:`_input_tiles` and :func:`_output_tiles`; every
-coefficient is a small integer, passed in the data's dtype so that float32
-arithmetic stays float32.
+output transform runs along output channels. B^T, A and A^T are in
+:data:`._tile_transform.MATRICES`, whose vector code applies them to a run of
+channels at a time (:func:`._tile_transform.tile_transform`).
 
 Accuracy: the transforms add and subtract terms up to 100 times (input) and
 361 times (output) larger than the result's typical term, so the error is a
@@ -29,6 +28,8 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
+from ._tile_transform import (GRAD, INPUT, MATRICES, OUTPUT, PLANE_RUN_BYTES, channel_runs,
+                              tile_transform)
 
 # G of F(4x4, 3x3); the weight transform runs in float64 in NumPy.
 G = np.array([[1 / 4, 0, 0],
@@ -37,17 +38,6 @@ G = np.array([[1 / 4, 0, 0],
               [1 / 24, 1 / 12, 1 / 6],
               [1 / 24, -1 / 12, 1 / 6],
               [0, 0, 1]])
-# B^T and A^T, for the reference and the tests; the kernels spell them out.
-BT = np.array([[4, 0, -5, 0, 1, 0],
-               [0, -4, -4, 1, 1, 0],
-               [0, 4, -4, -1, 1, 0],
-               [0, -2, -1, 2, 1, 0],
-               [0, 2, -1, -2, 1, 0],
-               [0, 4, 0, -5, 0, 1]], dtype=float)
-AT = np.array([[1, 1, 1, 1, 1, 0],
-               [0, 1, -1, 2, -2, 0],
-               [0, 1, 1, 4, 4, 0],
-               [0, 1, -1, 8, -8, 1]], dtype=float)
 TILE = 4  # output tile side; input tiles are TILE + 2 wide
 
 
@@ -142,72 +132,47 @@ def _tile_origin(p, tiles_h, tiles_w):
     return p // per_image, (p % per_image) // tiles_w * TILE, (p % tiles_w) * TILE
 
 
-@jit(inline="always")
-def _bt(d0, d1, d2, d3, d4, d5, t0, t1, t2, t3, t4, t5, cst):
-    """(t0 .. t5) = B^T (d0 .. d5), element by element along the rows (channels)."""
-    c2, c4, c5 = cst[0], cst[1], cst[2]
-    for c in range(d0.shape[0]):
-        e0, e1, e2, e3, e4, e5 = d0[c], d1[c], d2[c], d3[c], d4[c], d5[c]
-        t0[c] = c4 * e0 - c5 * e2 + e4
-        t1[c] = -c4 * e1 - c4 * e2 + e3 + e4
-        t2[c] = c4 * e1 - c4 * e2 - e3 + e4
-        t3[c] = -c2 * e1 - e2 + c2 * e3 + e4
-        t4[c] = c2 * e1 - e2 - c2 * e3 + e4
-        t5[c] = c4 * e1 - c5 * e3 + e5
+def input_tiles_of(kind):
+    """The jit function ``input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)`` of
+    transform ``kind``: ``v[a*s + b, q, :] = (L d L^T)[a, b]`` for tiles
+    ``p0 .. p0 + cnt - 1`` of the NHWC buffer ``xp``, along channels, with L
+    (s x s) from :data:`._tile_transform.MATRICES`."""
+    run = channel_runs(kind)
+    side = len(MATRICES[kind])
+
+    @jit
+    def input_tiles(xp, p0, cnt, tiles_h, tiles_w, v):
+        c_in = xp.shape[3]
+        row, tile_step = xp.shape[2] * c_in, v.shape[1] * c_in
+        for q in range(cnt):
+            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            run(c_in, xp.reshape(-1), ((n * xp.shape[1] + y0) * xp.shape[2] + x0) * c_in,
+                row, c_in, v.reshape(-1), q * c_in, side * tile_step, tile_step, None)
+
+    return input_tiles
+
+
+_input_tiles = input_tiles_of(INPUT)
+_grad_run = channel_runs(GRAD)
 
 
 @jit
-def _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
-    """v[a*6 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
-    for q in range(cnt):
-        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        img = xp[n]
-        for j in range(6):  # columns of B^T d
-            _bt(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j],
-                img[y0 + 3, x0 + j], img[y0 + 4, x0 + j], img[y0 + 5, x0 + j],
-                tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], tmp[5, j], cst)
-        for a in range(6):  # rows of (B^T d) B
-            _bt(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3], tmp[a, 4], tmp[a, 5],
-                v[a * 6, q], v[a * 6 + 1, q], v[a * 6 + 2, q], v[a * 6 + 3, q],
-                v[a * 6 + 4, q], v[a * 6 + 5, q], cst)
-
-
-@jit(inline="always")
-def _a(d0, d1, d2, d3, t0, t1, t2, t3, t4, t5, cst):
-    """(t0 .. t5) = A (d0 .. d3), element by element along the rows (channels)."""
-    c2, c4, c8 = cst[0], cst[1], cst[3]
-    for k in range(d0.shape[0]):
-        e0, e1, e2, e3 = d0[k], d1[k], d2[k], d3[k]
-        t0[k] = e0
-        t1[k] = e0 + e1 + e2 + e3
-        t2[k] = e0 - e1 + e2 - e3
-        t3[k] = e0 + c2 * e1 + c4 * e2 + c8 * e3
-        t4[k] = e0 - c2 * e1 + c4 * e2 - c8 * e3
-        t5[k] = e3
-
-
-@jit
-def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp, z):
+def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z):
     """z[a*6 + b, q, :] = (A dY A^T)[a, b] for the 4x4 output-gradient tiles
     p0 .. p0 + cnt - 1 of ``gp`` (NHWC, the gradient at offset ``top``,
     ``left``, zero past it), along channels."""
+    k_out = gp.shape[3]
+    row, tile_step = gp.shape[2] * k_out, z.shape[1] * k_out
     for q in range(cnt):
         n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        y0 += top
-        x0 += left
-        img = gp[n]
-        for j in range(4):  # columns of A dY (A's rows are A^T's columns)
-            _a(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j], img[y0 + 3, x0 + j],
-               tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], tmp[5, j], cst)
-        for a in range(6):  # rows of (A dY) A^T
-            _a(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3],
-               z[a * 6, q], z[a * 6 + 1, q], z[a * 6 + 2, q], z[a * 6 + 3, q], z[a * 6 + 4, q],
-               z[a * 6 + 5, q], cst)
+        origin = ((n * gp.shape[1] + y0 + top) * gp.shape[2] + x0 + left) * k_out
+        _grad_run(k_out, gp.reshape(-1), origin, row, k_out, z.reshape(-1), q * k_out,
+                  6 * tile_step, tile_step, None)
 
 
 @jit(inline="always")
-def store_tile(tmp, first, n, y0, x0, out):
-    """out[n, :, y0 + i, x0 + j] = tmp[first + i, j, :] for the 4x4 output
+def store_tile(tmp, n, y0, x0, out):
+    """out[n, :, y0 + i, x0 + j] = tmp[i, j, :] for the 4x4 output
     tile at (y0, x0), the parts past the output's edge dropped."""
     rows = min(TILE, out.shape[2] - y0)
     cols = min(TILE, out.shape[3] - x0)
@@ -215,47 +180,55 @@ def store_tile(tmp, first, n, y0, x0, out):
         for i in range(rows):
             for j in range(cols):
                 # unsigned: no negative-index wraparound test per store
-                out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[first + i, j, k]
+                out[n, k, np.uint64(y0 + i), np.uint64(x0 + j)] = tmp[i, j, k]
 
 
-@jit
-def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
-    """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
-    the parts of edge tiles outside the output are dropped."""
-    k_out = out.shape[1]
-    c2, c4, c8 = cst[0], cst[1], cst[3]
-    for q in range(cnt):
-        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        for j in range(6):  # columns of A^T m
-            m0, m1, m2 = m[j, q], m[6 + j, q], m[12 + j, q]
-            m3, m4, m5 = m[18 + j, q], m[24 + j, q], m[30 + j, q]
-            s0, s1, s2, s3 = tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j]
-            for k in range(k_out):
-                a0, a1, a2, a3, a4, a5 = m0[k], m1[k], m2[k], m3[k], m4[k], m5[k]
-                s0[k] = a0 + a1 + a2 + a3 + a4
-                s1[k] = a1 - a2 + c2 * a3 - c2 * a4
-                s2[k] = a1 + a2 + c4 * a3 + c4 * a4
-                s3[k] = a1 - a2 + c8 * a3 - c8 * a4 + a5
-        for i in range(4):  # rows of (A^T m) A, into tmp[4 + i, 0:4]
-            e0, e1, e2 = tmp[i, 0], tmp[i, 1], tmp[i, 2]
-            e3, e4, e5 = tmp[i, 3], tmp[i, 4], tmp[i, 5]
-            o0, o1, o2, o3 = tmp[4 + i, 0], tmp[4 + i, 1], tmp[4 + i, 2], tmp[4 + i, 3]
-            for k in range(k_out):
-                a0, a1, a2, a3, a4, a5 = e0[k], e1[k], e2[k], e3[k], e4[k], e5[k]
-                b = bias[k]
-                o0[k] = a0 + a1 + a2 + a3 + a4 + b
-                o1[k] = a1 - a2 + c2 * a3 - c2 * a4 + b
-                o2[k] = a1 + a2 + c4 * a3 + c4 * a4 + b
-                o3[k] = a1 - a2 + c8 * a3 - c8 * a4 + a5 + b
-        store_tile(tmp, 4, n, y0, x0, out)
+def output_tiles_of(kind):
+    """The jit function ``output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)``
+    of transform ``kind``: output tiles ``p0 .. p0 + cnt - 1`` = ``L m L^T +
+    bias`` along output channels, ``m`` holding the s x s products of each
+    tile. Edge tiles go through a 4 x 4 x K buffer, dropping what falls
+    outside the output; whole tiles go straight into the output planes, by
+    runs of :data:`PLANE_RUN_BYTES` of channels across all the tiles: the
+    planes are 4 KiB apart for a 32 x 32 output, so every plane a run writes
+    takes a way of the same L1 cache set, and a run must leave the next tile's
+    rows (the same cache lines) in the cache."""
+    run = channel_runs(kind)
+    side = len(MATRICES[kind][0])
+
+    @jit
+    def output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out):
+        k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+        src, dst = m.reshape(-1), out.reshape(-1)
+        tile_step = m.shape[1] * k_out
+        lanes = PLANE_RUN_BYTES // out.itemsize
+        k = 0
+        while k < k_out:
+            vector = k + lanes <= k_out
+            for q in range(cnt):
+                n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+                if y0 + TILE > oh or x0 + TILE > ow:
+                    continue
+                d_off = ((n * k_out + k) * oh + y0) * ow + x0
+                if vector:
+                    tile_transform(kind, PLANE_RUN_BYTES, 1, src, q * k_out + k,
+                                   side * tile_step, tile_step, dst, d_off, ow, 1, oh * ow, bias, k)
+                else:
+                    tile_transform(kind, 0, 1, src, q * k_out + k, side * tile_step, tile_step,
+                                   dst, d_off, ow, 1, oh * ow, bias, k)
+            k += lanes if vector else 1
+        tmp = np.empty((TILE, TILE, k_out), out.dtype)
+        for q in range(cnt):
+            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            if y0 + TILE > oh or x0 + TILE > ow:
+                run(k_out, src, q * k_out, side * tile_step, tile_step,
+                    tmp.reshape(-1), 0, TILE * k_out, k_out, bias)
+                store_tile(tmp, n, y0, x0, out)
+
+    return output_tiles
 
 
-@jit
-def _coefficients(dtype_of):
-    """The transforms' integer coefficients 2, 4, 5, 8 in the data's dtype."""
-    cst = np.empty(4, dtype_of.dtype)
-    cst[0], cst[1], cst[2], cst[3] = 2, 4, 5, 8
-    return cst
+_output_tiles = output_tiles_of(OUTPUT)
 
 
 @jit_parallel
@@ -270,18 +243,16 @@ def forward(xp, u, bias, tiles_per_chunk, out):
     n_img, c_in = xp.shape[0], xp.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
-    cst = _coefficients(xp)
     for chunk in prange(n_chunks):
         p0 = chunk * tiles_per_chunk
         cnt = min(tiles_per_chunk, total - p0)
         # one spare tile per matrix: rows 4 KiB apart would alias in the caches
         v = np.empty((36, cnt + 1, c_in), xp.dtype)
         m = np.empty((36, cnt + 1, k_out), xp.dtype)
-        _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, np.empty((6, 6, c_in), xp.dtype), v)
+        _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
         for t in range(36):
             np.dot(v[t, :cnt], u[t], m[t, :cnt])
-        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, np.empty((8, 6, k_out), xp.dtype),
-                      out)
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
 
 
 @jit_parallel
@@ -298,7 +269,6 @@ def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
     n_img, c_in = xp.shape[0], xp.shape[3]
     k_out = gp.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
-    cst = _coefficients(xp)
     n_groups = parts.shape[0]
     for group in prange(n_groups):
         acc = parts[group]
@@ -306,13 +276,11 @@ def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
         v = np.empty((36, tiles_per_chunk + 1, c_in), xp.dtype)  # + 1: as in forward
         z = np.empty((36, tiles_per_chunk + 1, k_out), xp.dtype)
         prod = np.empty((k_out, c_in), xp.dtype)
-        tmp_v = np.empty((6, 6, c_in), xp.dtype)
-        tmp_z = np.empty((6, 4, k_out), xp.dtype)
         for chunk in range(first, n_chunks * (group + 1) // n_groups):
             p0 = chunk * tiles_per_chunk
             cnt = min(tiles_per_chunk, total - p0)
-            _input_tiles(xp, p0, cnt, tiles_h, tiles_w, cst, tmp_v, v)
-            _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, cst, tmp_z, z)
+            _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
+            _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
             for t in range(36):
                 if chunk == first:  # the group's first product goes straight in
                     np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])

@@ -13,28 +13,21 @@ F(4x4, 2x2) uses the points 0, 1, -1, 2 and infinity: ``Y = A^T [(G g G^T)
 * (B^T d B)] A`` with the 5x5 input tile ``d``. Layouts and chunks follow
 :mod:`._winograd`: an NHWC buffer of the phases, transformed tiles ``v[25,
 tile, 4C]``, transformed weights ``u[25, 4C, K]``, products ``m[25, tile,
-K]``. The transforms scale terms by at most 36 (input) and 121 (output).
+K]``; B^T and A^T are in :data:`._tile_transform.MATRICES`. The transforms
+scale terms by at most 36 (input) and 121 (output).
 """
 import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
-from ._winograd import _tile_origin, store_tile, tile_grid
+from ._tile_transform import S2_INPUT, S2_OUTPUT
+from ._winograd import input_tiles_of, output_tiles_of, tile_grid
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
               [-1 / 6, 1 / 6],
               [1 / 6, 1 / 3],
               [0, 1]])
-BT = np.array([[2, -1, -2, 1, 0],
-               [0, -2, -1, 1, 0],
-               [0, 2, -3, 1, 0],
-               [0, -1, 0, 1, 0],
-               [0, 2, -1, -2, 1]], dtype=float)
-AT = np.array([[1, 1, 1, 1, 0],
-               [0, 1, -1, 2, 0],
-               [0, 1, 1, 4, 0],
-               [0, 1, -1, 8, 1]], dtype=float)
 # output tiles are 4x4 (TILE in _winograd); input tiles are 5x5
 # Channel slot of phase (p, q) in the NHWC buffer: (0, 1), (0, 0), (1, 0), (1, 1),
 # so that the phases a transformed position needs are one contiguous range
@@ -109,72 +102,8 @@ def weight_transform(weight, u):
                     dst[k] = c00 * g[0, 0, k] + c01 * g[0, 1, k] + c10 * g[1, 0, k] + c11 * g[1, 1, k]
 
 
-@jit(inline="always")
-def _bt(d0, d1, d2, d3, d4, t0, t1, t2, t3, t4, cst):
-    """(t0 .. t4) = B^T (d0 .. d4), element by element along the rows (channels)."""
-    c2, c3 = cst[0], cst[1]
-    for c in range(d0.shape[0]):
-        e0, e1, e2, e3, e4 = d0[c], d1[c], d2[c], d3[c], d4[c]
-        t0[c] = c2 * e0 - e1 - c2 * e2 + e3
-        t1[c] = -c2 * e1 - e2 + e3
-        t2[c] = c2 * e1 - c3 * e2 + e3
-        t3[c] = e3 - e1
-        t4[c] = c2 * e1 - e2 - c2 * e3 + e4
-
-
-@jit
-def _input_tiles(xq, p0, cnt, tiles_h, tiles_w, cst, tmp, v):
-    """v[a*5 + b, q, :] = (B^T d B)[a, b] for tiles p0 .. p0 + cnt - 1, along channels."""
-    for q in range(cnt):
-        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        img = xq[n]
-        for j in range(5):  # columns of B^T d
-            _bt(img[y0, x0 + j], img[y0 + 1, x0 + j], img[y0 + 2, x0 + j],
-                img[y0 + 3, x0 + j], img[y0 + 4, x0 + j],
-                tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j], tmp[4, j], cst)
-        for a in range(5):  # rows of (B^T d) B
-            _bt(tmp[a, 0], tmp[a, 1], tmp[a, 2], tmp[a, 3], tmp[a, 4],
-                v[a * 5, q], v[a * 5 + 1, q], v[a * 5 + 2, q], v[a * 5 + 3, q],
-                v[a * 5 + 4, q], cst)
-
-
-@jit
-def _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, tmp, out):
-    """out tiles p0 .. p0 + cnt - 1 = A^T m A + bias, along output channels;
-    the parts of edge tiles outside the output are dropped."""
-    k_out = out.shape[1]
-    c2, c4, c8 = cst[0], cst[2], cst[3]
-    for q in range(cnt):
-        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        for j in range(5):  # columns of A^T m
-            m0, m1, m2, m3, m4 = m[j, q], m[5 + j, q], m[10 + j, q], m[15 + j, q], m[20 + j, q]
-            s0, s1, s2, s3 = tmp[0, j], tmp[1, j], tmp[2, j], tmp[3, j]
-            for k in range(k_out):
-                a0, a1, a2, a3, a4 = m0[k], m1[k], m2[k], m3[k], m4[k]
-                s0[k] = a0 + a1 + a2 + a3
-                s1[k] = a1 - a2 + c2 * a3
-                s2[k] = a1 + a2 + c4 * a3
-                s3[k] = a1 - a2 + c8 * a3 + a4
-        for i in range(4):  # rows of (A^T m) A, into tmp[4 + i, 0:4]
-            e0, e1, e2, e3, e4 = tmp[i, 0], tmp[i, 1], tmp[i, 2], tmp[i, 3], tmp[i, 4]
-            o0, o1, o2, o3 = tmp[4 + i, 0], tmp[4 + i, 1], tmp[4 + i, 2], tmp[4 + i, 3]
-            for k in range(k_out):
-                a0, a1, a2, a3, a4 = e0[k], e1[k], e2[k], e3[k], e4[k]
-                b = bias[k]
-                o0[k] = a0 + a1 + a2 + a3 + b
-                o1[k] = a1 - a2 + c2 * a3 + b
-                o2[k] = a1 + a2 + c4 * a3 + b
-                o3[k] = a1 - a2 + c8 * a3 + a4 + b
-        store_tile(tmp, 4, n, y0, x0, out)
-
-
-@jit
-def coefficients(dtype_of):
-    """The transforms' integer coefficients 2, 3, 4, 8 in the data's dtype (an
-    integer literal would promote float32 arithmetic to float64)."""
-    cst = np.empty(4, dtype_of.dtype)
-    cst[0], cst[1], cst[2], cst[3] = 2, 3, 4, 8
-    return cst
+_input_tiles = input_tiles_of(S2_INPUT)
+_output_tiles = output_tiles_of(S2_OUTPUT)
 
 
 @jit
@@ -202,7 +131,6 @@ def forward(xq, u, bias, tiles_per_chunk, out):
     n_img, c_in = xq.shape[0], xq.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
-    cst = coefficients(xq)
     for chunk in prange(n_chunks):
         p0 = chunk * tiles_per_chunk
         cnt = min(tiles_per_chunk, total - p0)
@@ -211,7 +139,7 @@ def forward(xq, u, bias, tiles_per_chunk, out):
         m = np.empty((25, cnt + 1, k_out), xq.dtype)
         vr = np.empty((cnt, c_in // 2), xq.dtype)  # the positions that need fewer phases
         vr1 = np.empty((cnt, c_in // 4), xq.dtype)
-        _input_tiles(xq, p0, cnt, tiles_h, tiles_w, cst, np.empty((5, 5, c_in), xq.dtype), v)
+        _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v)
         for t in range(25):
             lo, hi = channel_range(t, c_in // 4)
             if hi - lo == c_in:
@@ -224,5 +152,4 @@ def forward(xq, u, bias, tiles_per_chunk, out):
                 for c in range(hi - lo):
                     dst[c] = src[lo + c]
             np.dot(part[:cnt], u[t, lo:hi], m[t, :cnt])
-        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, cst, np.empty((8, 5, k_out), xq.dtype),
-                      out)
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)

@@ -104,6 +104,28 @@ def test_nan_and_inf_like_scipy():
     assert np.isnan(got[0]) and got[1] == np.inf and got[2] == -np.inf
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_maximum_over_every_kind_of_float(rng, dtype):
+    # the row maximum is taken over integer keys of the bit patterns: it must
+    # order negatives, zeros of both signs, subnormals and infinities as
+    # floats do, and still return NaN for rows that hold one
+    from fastmath.linalg._kernels import _row_max
+
+    info = np.finfo(dtype)
+    special = np.array([-np.inf, -info.max, -1.5, -info.tiny, -info.smallest_subnormal, -0.0,
+                        0.0, info.smallest_subnormal, info.tiny, 1.5, info.max, np.inf], dtype)
+    for _ in range(200):
+        row = rng.choice(special, size=int(rng.integers(1, 40)))
+        assert _row_max(row) == np.max(row)
+    negatives = -rng.random(100).astype(dtype) - dtype(1)
+    assert _row_max(negatives) == negatives.max()
+    assert _row_max(negatives[::3]) == negatives[::3].max()  # a strided row
+    for position in (0, 17, 99):
+        with_nan = negatives.copy()
+        with_nan[position] = np.nan
+        assert np.isnan(_row_max(with_nan))
+
+
 def test_empty():
     assert fm.softmax(np.ones((0, 3)), axis=1).shape == (0, 3)
     with pytest.raises(ValueError, match="empty"):

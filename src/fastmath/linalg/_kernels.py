@@ -11,6 +11,7 @@ from numba import prange
 
 from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from ._expm import exp_nonpos
+from ._float_order import from_ordered_key, ordered_key
 
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
 
@@ -204,18 +205,19 @@ def csr_spmm(indptr, indices, data, b, bounds, out):
 
 @jit
 def _row_max(row):
-    """max of a non-empty row in its own dtype, NaN if any element is NaN (as np.max)."""
-    m = row[0]
+    """max of a non-empty row in its own dtype, NaN if any element is NaN (as np.max;
+    of two zeros, +0.0). Taken over ordered integer keys, which vectorizes."""
+    best = ordered_key(row[0])
     has_nan = False
     for j in range(row.shape[0]):
         v = row[j]
         has_nan |= v != v
-        m = max(m, v)
+        best = max(best, ordered_key(v))
     if has_nan:
         for j in range(row.shape[0]):
             if row[j] != row[j]:
                 return row[j]
-    return m
+    return from_ordered_key(best, row[0])
 
 
 _SUM_BLOCK = 1024  # elements summed in the row's own dtype before a float64 add

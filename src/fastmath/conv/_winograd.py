@@ -28,6 +28,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
+from ..linalg._float_order import from_ordered_key, ordered_key
 from ._tile_transform import (GRAD, INPUT, MATRICES, OUTPUT, PLANE_RUN_BYTES, channel_runs,
                               tile_transform)
 
@@ -94,25 +95,33 @@ def weight_grad_from_parts(parts, grad_w):
 
 
 @jit_parallel
-def to_padded_nhwc(x, pt, pl, xp):
+def to_padded_nhwc(x, pt, pl, xp, largest):
     """xp[n, y + pt, x + pl, c] = x[n, c, y, x], zero elsewhere (columns past the
-    buffer's width are left out: no tile reads them)."""
+    buffer's width are left out: no tile reads them); largest[t] = the largest
+    magnitude copied into buffer row t (of all images), NaN if one is NaN."""
     n_img, c_in, h, w = x.shape
     rows, cols = xp.shape[1], xp.shape[2]
+    zero = x.dtype.type(0)
     for t in prange(n_img * rows):
         n = t // rows
         y = t % rows - pt
         dst = xp[n, t % rows]
+        largest[t] = 0
         if y < 0 or y >= h:
             dst[:, :] = 0
             continue
         width = min(w, cols - pl)
         dst[:pl, :] = 0
         dst[pl + width:, :] = 0
+        top = ordered_key(zero)
         for c in range(c_in):
+            src = x[n, c, y]
             for j in range(width):
                 # unsigned indices: no wraparound test, measured 2x faster
-                dst[np.uint64(pl + j), np.uint64(c)] = x[n, c, y, np.uint64(j)]
+                dst[np.uint64(pl + j), np.uint64(c)] = src[np.uint64(j)]
+            for j in range(width):  # as integer keys (vectorizes); a NaN's is above inf's
+                top = max(top, ordered_key(abs(src[j])))
+        largest[t] = from_ordered_key(top, zero)
 
 
 @jit

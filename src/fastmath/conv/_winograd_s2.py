@@ -20,6 +20,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
+from ..linalg._float_order import from_ordered_key, ordered_key
 from ._tile_transform import S2_INPUT, S2_OUTPUT
 from ._winograd import input_tiles_of, output_tiles_of, tile_grid
 
@@ -36,16 +37,19 @@ SLOTS = np.array([[1, 0], [2, 3]])
 
 
 @jit_parallel
-def to_phases(x, pt, pl, xq):
+def to_phases(x, pt, pl, xq, largest):
     """xq[n, i, j, slot(p, q) * C + c] = x[n, c, 2i + p - pt, 2j + q - pl], zero
     outside ``x``; :data:`SLOTS` orders the phases (columns past the buffer's
-    width are left out)."""
+    width are left out). largest[t] = the largest magnitude copied into buffer
+    row t (of all images), NaN if one is NaN."""
     n_img, c_in, h, w = x.shape
     rows, cols = xq.shape[1], xq.shape[2]
     width = min(w, 2 * cols - pl)  # the input columns that land in the buffer
+    zero = x.dtype.type(0)
     for t in prange(n_img * rows):
         n, i = t // rows, t % rows
         dst = xq[n, i]
+        top = ordered_key(zero)
         for p in range(2):
             y = 2 * i + p - pt
             if y < 0 or y >= h:
@@ -68,6 +72,9 @@ def to_phases(x, pt, pl, xq):
                         dst[j, np.uint64(b1 + c)] = src[np.uint64(xx)]
                     else:
                         dst[j, np.uint64(b0 + c)] = src[np.uint64(xx)]
+                for xx in range(width):  # as integer keys (vectorizes); NaN's is above inf's
+                    top = max(top, ordered_key(abs(src[xx])))
+        largest[t] = from_ordered_key(top, zero)
 
 
 @jit

@@ -50,11 +50,13 @@ def _tiled(size):
 
 def _padded_nhwc(a, top, left, rows, cols):
     """``a`` (N, C, H, W) copied into a zero-padded (N, rows, cols, C) buffer, and
-    its largest magnitude (inf when it holds a NaN or an Inf)."""
+    the largest magnitude copied (inf when a copied value is NaN or infinite;
+    the values left out are read by no tile)."""
     buf = np.empty((a.shape[0], rows, cols, a.shape[1]), a.dtype)
+    per_row = np.empty(a.shape[0] * rows, a.dtype)
     with kernel_threads(buf.size, "elementwise"):
-        _winograd.to_padded_nhwc(a, top, left, buf)
-    largest = max(-float(a.min()), float(a.max()))  # NaN if a holds one
+        _winograd.to_padded_nhwc(a, top, left, buf, per_row)
+    largest = float(per_row.max(initial=0.0))  # NaN if a copied value is NaN
     return buf, (largest if np.isfinite(largest) else np.inf)
 
 

@@ -49,15 +49,17 @@ def forward(x, weight, bias, geo, out):
     ``weight`` holds a non-finite value or values large enough for the
     transforms to overflow: the im2col path handles those, and NaN and Inf
     then reach exactly their receptive field."""
-    largest = max(-float(x.min()), float(x.max()))  # NaN if x holds one
+    xq = np.empty((geo.n, _tiled(geo.oh) + 1, _tiled(geo.ow) + 1, 4 * geo.c), x.dtype)
+    per_row = np.empty(geo.n * xq.shape[1], x.dtype)
+    with kernel_threads(xq.size, "elementwise"):
+        _winograd_s2.to_phases(x, geo.ph, geo.pw, xq, per_row)
+    largest = float(per_row.max(initial=0.0))  # NaN if a copied value is NaN
     if not (np.isfinite(largest)
             and _fits(largest * float(np.abs(weight).max()) * geo.c * 9, x.dtype)):
         return False
-    xq = np.empty((geo.n, _tiled(geo.oh) + 1, _tiled(geo.ow) + 1, 4 * geo.c), x.dtype)
     u = np.empty((25, 4 * geo.c, geo.k), x.dtype)
     with kernel_threads(geo.flops, "flops", blas="inside",
                         gemm=TILES_PER_CHUNK * 4 * geo.c * geo.k):
-        _winograd_s2.to_phases(x, geo.ph, geo.pw, xq)
         _winograd_s2.weight_transform(weight, u)
         _winograd_s2.forward(xq, u, bias, TILES_PER_CHUNK, out)
     return True

@@ -32,9 +32,16 @@ class Geometry(NamedTuple):
 # --- im2col / col2im for one image and one channel group ----------------------
 
 @jit
+def _flat(geo, img):
+    """Whether im2col and col2im take the flat path: stride 1 and output rows as
+    wide as the image's, so each tap is one shifted copy of the whole plane."""
+    return geo.sh == 1 and geo.sw == 1 and geo.ow == img.shape[2]
+
+
+@jit
 def im2col(img, c0, n_ch, geo, cols):
     """cols[(c, u, v), (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw] (0 outside)."""
-    if geo.sh == 1 and geo.sw == 1 and geo.ow == img.shape[2]:
+    if _flat(geo, img):
         _im2col_flat(img, c0, n_ch, geo, cols)
     else:
         _im2col_rows(img, c0, n_ch, geo, cols)
@@ -125,7 +132,7 @@ def col2im_add(cols, c0, n_ch, geo, img):
     flat path (stride 1, ``ow == w``) the entries of ``cols`` that fall
     outside the image are overwritten with zeros first.
     """
-    if geo.sh == 1 and geo.sw == 1 and geo.ow == img.shape[2]:
+    if _flat(geo, img):
         _col2im_add_flat(cols, c0, n_ch, geo, img)
     else:
         _col2im_add_rows(cols, c0, n_ch, geo, img)

@@ -28,7 +28,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
-from ..linalg._float_order import from_ordered_key, ordered_key
+from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._tile_transform import (GRAD, INPUT, MATRICES, OUTPUT, PLANE_RUN_BYTES, channel_runs,
                               tile_transform)
 
@@ -119,8 +119,7 @@ def to_padded_nhwc(x, pt, pl, xp, largest):
             for j in range(width):
                 # unsigned indices: no wraparound test, measured 2x faster
                 dst[np.uint64(pl + j), np.uint64(c)] = src[np.uint64(j)]
-            for j in range(width):  # as integer keys (vectorizes); a NaN's is above inf's
-                top = max(top, ordered_key(abs(src[j])))
+            top = max_magnitude_key(src, width, top)
         largest[t] = from_ordered_key(top, zero)
 
 

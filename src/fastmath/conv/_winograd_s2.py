@@ -20,7 +20,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
-from ..linalg._float_order import from_ordered_key, ordered_key
+from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._tile_transform import S2_INPUT, S2_OUTPUT
 from ._winograd import input_tiles_of, output_tiles_of, tile_grid
 
@@ -72,8 +72,7 @@ def to_phases(x, pt, pl, xq, largest):
                         dst[j, np.uint64(b1 + c)] = src[np.uint64(xx)]
                     else:
                         dst[j, np.uint64(b0 + c)] = src[np.uint64(xx)]
-                for xx in range(width):  # as integer keys (vectorizes); NaN's is above inf's
-                    top = max(top, ordered_key(abs(src[xx])))
+                top = max_magnitude_key(src, width, top)
         largest[t] = from_ordered_key(top, zero)
 
 

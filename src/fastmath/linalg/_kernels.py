@@ -11,7 +11,7 @@ from numba import prange
 
 from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from ._expm import exp_nonpos
-from ._float_order import from_ordered_key, ordered_key
+from .._float_order import from_ordered_key, ordered_key
 
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
 

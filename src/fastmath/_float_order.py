@@ -10,6 +10,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
+from ._config.jit import jit
+
 _INT_OF = {types.float32: types.int32, types.float64: types.int64}
 
 
@@ -43,3 +45,12 @@ def from_ordered_key(typingctx, key, like):
         return builder.bitcast(bits, context.get_value_type(like))
 
     return like(key, like), codegen
+
+
+@jit
+def max_magnitude_key(values, n, key):
+    """max(``key``, the :func:`ordered_key` of ``|values[j]|`` for j < ``n``): a
+    NaN's key lies above infinity's, so one NaN makes the result NaN's key."""
+    for j in range(n):
+        key = max(key, ordered_key(abs(values[j])))
+    return key

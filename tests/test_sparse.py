@@ -14,11 +14,18 @@ def _random_csr(rng, shape, density, dtype, index_dtype=np.int32):
     return A
 
 
+@pytest.fixture(params=[True, False], ids=["gathered", "scalar"])
+def row_sums(request, monkeypatch):
+    """spmv's two row-sum kernels, whichever this CPU would pick."""
+    monkeypatch.setattr("fastmath.linalg.sparse.fast_gathers", lambda: request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shape", [(50, 30), (1, 1), (200, 7), (3, 400)])
-def test_matches_reference(rng, dtype, index_dtype, layout, shape):
+def test_matches_reference(rng, dtype, index_dtype, layout, shape, row_sums):
     A = _random_csr(rng, shape, 0.2, dtype, index_dtype)
     x = in_layout(rng.standard_normal(shape[1]).astype(dtype), layout)
     B = in_layout(rng.standard_normal((shape[1], 5)).astype(dtype), layout)
@@ -52,7 +59,21 @@ def test_empty_shapes():
     assert fm.spmm(sp.csr_matrix((3, 4)), np.ones((4, 0))).shape == (3, 0)
 
 
-def test_nan_propagates():
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_rows_of_both_row_sum_kernels(rng, dtype, row_sums):
+    # rows of 0 to 3000 stored values: vector bodies, remainders and empty rows
+    lengths = np.array([0, 1, 15, 16, 17, 31, 33, 3000])
+    rows = np.repeat(np.arange(lengths.size), lengths)
+    cols = rng.integers(0, 5000, rows.size)
+    A = sp.csr_matrix((rng.uniform(-1, 1, rows.size).astype(dtype), (rows, cols)),
+                      shape=(lengths.size, 5000))
+    x = rng.uniform(-1, 1, 5000).astype(dtype)
+    expected = A.astype(np.float64) @ x.astype(np.float64)
+    np.testing.assert_allclose(fm.spmv(A, x), expected, **tol(dtype, 30))
+    np.testing.assert_allclose(fm.spmv(fm.CSRHandle(A), x), expected, **tol(dtype, 30))
+
+
+def test_nan_propagates(row_sums):
     A = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan]]))
     got = fm.spmv(A, np.array([1.0, 2.0]))
     assert got[0] == 1.0 and np.isnan(got[1])

@@ -164,8 +164,8 @@ def sqdist_direct_rows(x, y, rows, d):
 def csr_spmv(indptr, indices, data, x, bounds, out):
     """out = A @ x for CSR A; rows split by ``bounds`` (balanced by nnz).
 
-    Compiled without 'reassoc' so the row sum stays scalar: vectorized, it
-    becomes AVX-512 gathers, which measured 30% slower on this AMD machine.
+    Compiled without 'reassoc' so the row sum stays scalar, in float64: for
+    CPUs whose vector gathers are slow (see ``_config.cpu.fast_gathers``).
     """
     for c in prange(bounds.shape[0] - 1):
         # Unsigned positions and column indices: the structure was checked (indptr
@@ -177,6 +177,24 @@ def csr_spmv(indptr, indices, data, x, bounds, out):
         for i in range(bounds[c], bounds[c + 1]):
             end = np.uint64(indptr[i + 1])  # each row's end is the next row's start
             s = 0.0
+            for p in range(start, end):
+                s += data[p] * x[np.uint64(indices[p])]
+            out[i] = s
+            start = end
+
+
+@jit_parallel
+def csr_spmv_gathered(indptr, indices, data, x, bounds, out, zero):
+    """:func:`csr_spmv` with vectorized row sums (gathers of ``x``) in ``zero``'s dtype.
+
+    With 'reassoc' LLVM sums each row in vector lanes; for CPUs with fast
+    gathers (``_config.cpu.fast_gathers``). Pass ``zero = out.dtype.type(0)``.
+    """
+    for c in prange(bounds.shape[0] - 1):
+        start = np.uint64(indptr[bounds[c]])  # unsigned: see csr_spmv
+        for i in range(bounds[c], bounds[c + 1]):
+            end = np.uint64(indptr[i + 1])
+            s = zero
             for p in range(start, end):
                 s += data[p] * x[np.uint64(indices[p])]
             out[i] = s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._chunks import CHUNKS_PER_THREAD, balanced_bounds
+from .._config.cpu import fast_gathers
 from .._config.threads import kernel_threads, threads_for
 from .._validation import as_csr, as_float_array, result_dtype
 from . import _kernels as k
@@ -118,7 +119,11 @@ def spmv(A, x):
     out = np.empty(csr.shape[0], dtype=dtype)
     work = csr.nnz + csr.shape[0]
     with kernel_threads(work, "sparse"):
-        k.csr_spmv(csr.indptr, csr.indices, csr.data, x, _bounds(csr, work), out)
+        if fast_gathers():
+            k.csr_spmv_gathered(csr.indptr, csr.indices, csr.data, x, _bounds(csr, work), out,
+                                dtype.type(0))
+        else:
+            k.csr_spmv(csr.indptr, csr.indices, csr.data, x, _bounds(csr, work), out)
     return out
 
 

@@ -341,6 +341,101 @@ def test_strided_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
     assert calls == ["forward"]
 
 
+def _strided_backward_calls(monkeypatch):
+    """Record the calls into the stride-2 Winograd backward kernels; the tests'
+    small layers take them."""
+    from fastmath.conv import _winograd_s2, winograd_strided
+
+    monkeypatch.setattr(winograd_strided, "MIN_WORK", 0)
+    return _record_calls(monkeypatch, _winograd_s2, ("from_phases", "weight_grad_parts"))
+
+
+@pytest.mark.parametrize("case", [c for c in STRIDED_CASES if c[1] <= 32] + [
+    (3, 32, 8, 8, 16, 1),  # 4x4 output: one tile per image
+    (2, 8, 12, 13, 16, (2, 0)),
+])
+def test_strided_winograd_backward_matches_reference(rng, monkeypatch, case):
+    n, c, h, w, k, padding = case
+    calls = _strided_backward_calls(monkeypatch)
+    x, wt, _ = _layer_3x3(rng, n, c, h, w, k, np.float32)
+    pads = _torch_padding(padding, 3, 3, 1)
+    g = rng.standard_normal(ref.conv2d(x, wt, None, (2, 2), pads).shape).astype(np.float32)
+    gx, gw, gb = fm.conv2d_backward(g, x, wt, stride=2, padding=padding)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (2, 2), pads)
+    assert gx.dtype == gw.dtype == np.float32
+    # the forward's bound: about 1e-5 of the largest result
+    np.testing.assert_allclose(gx, want_gx, rtol=0, atol=2e-5 * np.abs(want_gx).max())
+    np.testing.assert_allclose(gw, want_gw, rtol=0, atol=2e-5 * np.abs(want_gw).max())
+    np.testing.assert_allclose(gb, g.astype(float).sum(axis=(0, 2, 3)), rtol=1e-5, atol=1e-3)
+    assert sorted(calls) == ["from_phases", "weight_grad_parts"]
+
+
+@pytest.mark.parametrize("dtype, c, padding, why", [
+    (np.float64, 16, 1, "float64"),
+    (np.float32, 64, 1, "64 input channels"),
+    (np.float32, 16, 3, "padding 3"),
+])
+def test_strided_winograd_backward_rule_leaves_others_to_im2col(rng, monkeypatch, dtype, c,
+                                                                padding, why):
+    calls = _strided_backward_calls(monkeypatch)
+    x, wt, _ = _layer_3x3(rng, 2, c, 13, 12, 16, dtype)
+    pads = ((padding, padding), (padding, padding))
+    g = rng.standard_normal(ref.conv2d(x, wt, None, (2, 2), pads).shape).astype(dtype)
+    gx, gw, _ = fm.conv2d_backward(g, x, wt, stride=2, padding=padding)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (2, 2), pads)
+    np.testing.assert_allclose(gx, want_gx, **tol(dtype, 20 * np.abs(want_gx).max()))
+    np.testing.assert_allclose(gw, want_gw, **tol(dtype, 20 * np.abs(want_gw).max()))
+    assert calls == [], why
+
+
+@pytest.mark.parametrize("where", ["grad_out", "x", "weight"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_strided_winograd_backward_non_finite_goes_direct(rng, monkeypatch, where, bad):
+    # each gradient whose inputs hold the value takes im2col, where it reaches
+    # exactly what it touches; the other stays on Winograd
+    calls = _strided_backward_calls(monkeypatch)
+    x, wt, _ = _layer_3x3(rng, 2, 16, 12, 12, 16, np.float32)
+    g = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    {"grad_out": g, "x": x, "weight": wt}[where][1, 3, 2, 0] = bad
+    gx, gw, _ = fm.conv2d_backward(g, x, wt, stride=2, padding=1)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (2, 2), ((1, 1), (1, 1)))
+    for a, b in ((gx, want_gx), (gw, want_gw)):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+        ok = np.isfinite(b)
+        np.testing.assert_allclose(a[ok], b[ok], rtol=0, atol=2e-5 * np.abs(b[ok]).max())
+    assert calls == {"grad_out": [], "x": ["from_phases"], "weight": ["weight_grad_parts"]}[where]
+
+
+def test_strided_winograd_backward_overflow_goes_direct(rng, monkeypatch):
+    calls = _strided_backward_calls(monkeypatch)
+    x = np.full((1, 16, 12, 12), 1e33, np.float32)
+    wt = rng.uniform(0.5, 1.0, (16, 16, 3, 3)).astype(np.float32)
+    g = np.ones((1, 16, 6, 6), np.float32)
+    gx, gw, _ = fm.conv2d_backward(g, x, wt, stride=2, padding=1)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (2, 2), ((1, 1), (1, 1)))
+    assert np.isfinite(gw).all()
+    np.testing.assert_allclose(gx, want_gx, rtol=1e-5)
+    np.testing.assert_allclose(gw, want_gw, rtol=1e-5)
+    assert calls == ["from_phases"]  # the weight gradient's terms could overflow
+
+
+@pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
+def test_strided_winograd_backward_any_layout_and_thread_count(rng, monkeypatch, layout):
+    calls = _strided_backward_calls(monkeypatch)
+    x, w, _ = _layer_3x3(rng, 9, 16, 21, 20, 16, np.float32)  # 9 * 3 * 3 tiles: two chunks
+    g = rng.standard_normal((9, 16, 11, 10)).astype(np.float32)
+    want = fm.conv2d_backward(g, x, w, stride=2, padding=1)
+    got = fm.conv2d_backward(in_layout(g, layout), in_layout(x, layout), in_layout(w, layout),
+                             stride=2, padding=1)
+    with fm.thread_limit(1):
+        one = fm.conv2d_backward(g, x, w, stride=2, padding=1)
+    for a, b, c in zip(want, got, one):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    assert sorted(calls) == ["from_phases"] * 3 + ["weight_grad_parts"] * 3
+
+
 @pytest.mark.parametrize("case, why", [
     ((2, 4, 16, 16, 16, 3, (2, 2), 1, 1), "4 input channels"),
     ((2, 72, 16, 16, 16, 3, (2, 2), 1, 1), "72 input channels"),
@@ -716,7 +811,7 @@ def test_output_tiles_fill_the_output_planes(rng, dtype, k_out, oh, ow):
 @pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"),
                     reason="reads x86 assembly")
 @pytest.mark.parametrize("name", ["_input_tiles", "_grad_tiles", "_output_tiles",
-                                  "s2._input_tiles", "s2._output_tiles"])
+                                  "s2._input_tiles", "s2._grad_tiles", "s2._output_tiles"])
 def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
     # float32 work must never be widened (vcvtss2sd, as an integer coefficient
     # times a float32 value would be in numba) and must run as packed single
@@ -726,10 +821,15 @@ def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
     import numba
 
     from fastmath._config.jit import FASTMATH_FLAGS
-    from fastmath.conv import _winograd, _winograd_s2
+    from fastmath.conv import _tile_transform, _winograd, _winograd_s2
 
     module = _winograd_s2 if name.startswith("s2.") else _winograd
-    kernel = numba.njit(getattr(module, name.split(".")[-1]).py_func,
+    if name.endswith("_grad_tiles"):
+        function = _winograd.grad_tiles_of(
+            _tile_transform.S2_GRAD if name.startswith("s2.") else _tile_transform.GRAD)
+    else:
+        function = getattr(module, name.split(".")[-1])
+    kernel = numba.njit(function.py_func,
                         fastmath=set(FASTMATH_FLAGS),
                         error_model="numpy")  # a fresh compile: cached code has no assembly
     f32 = np.float32
@@ -741,7 +841,8 @@ def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
         kernel(np.zeros((1, side + 4, side + 4, 16), f32), 0, 4, 2, 2,
                np.zeros((side * side, 4, 16), f32))
     else:
-        kernel(np.zeros((1, 8, 8, 16), f32), 0, 0, 0, 4, 2, 2, np.zeros((36, 4, 16), f32))
+        kernel(np.zeros((1, 8, 8, 16), f32), 0, 0, 0, 4, 2, 2,
+               np.zeros((side * side, 4, 16), f32))
     asm = kernel.inspect_asm(kernel.signatures[0])
     assert "cvtss2sd" not in asm
     assert re.search(r"\tv(add|sub|mul|fn?m(add|sub)\d+)ps\s+[^\n]*%[yz]mm", asm)

@@ -64,7 +64,8 @@ def _conv2d_backward_example(dtype):
             cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, dw, groups=2, padding=1),
             cv.conv2d_backward(np.ones((2, 2, 3, 3), dtype), x, dw, stride=2, padding=1,
                                groups=2),
-            cv.conv2d_backward(np.ones((8, 16, 32, 32), dtype), xw, ww, padding=1))
+            cv.conv2d_backward(np.ones((8, 16, 32, 32), dtype), xw, ww, padding=1),
+            cv.conv2d_backward(np.ones((8, 16, 16, 16), dtype), xw, ww, stride=2, padding=1))
 
 
 def _pool_example(name):

@@ -25,7 +25,7 @@ VECTOR_BYTES = 64
 PLANE_RUN_BYTES = 32
 
 # Kinds of transform, by the matrix L (rows x columns).
-INPUT, GRAD, OUTPUT, S2_INPUT, S2_OUTPUT = range(5)
+INPUT, GRAD, OUTPUT, S2_INPUT, S2_OUTPUT, S2_GRAD = range(6)
 MATRICES = {
     # F(4x4, 3x3): B^T takes a 6x6 input tile to 6x6, A a 4x4 output-gradient
     # tile to 6x6, A^T a 6x6 product tile to the 4x4 output tile
@@ -55,6 +55,12 @@ MATRICES = {
                 (0, 1, -1, 2, 0),
                 (0, 1, 1, 4, 0),
                 (0, 1, -1, 8, 1)),
+    # and A (S2_OUTPUT transposed), a 4x4 output-gradient tile to 5x5
+    S2_GRAD: ((1, 0, 0, 0),
+              (1, 1, 1, 1),
+              (1, -1, 1, -1),
+              (1, 2, 4, 8),
+              (0, 0, 0, 1)),
 }
 _FLAGS = ("contract",)
 

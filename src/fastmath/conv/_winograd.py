@@ -161,21 +161,27 @@ def input_tiles_of(kind):
 
 
 _input_tiles = input_tiles_of(INPUT)
-_grad_run = channel_runs(GRAD)
 
 
-@jit
-def _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z):
-    """z[a*6 + b, q, :] = (A dY A^T)[a, b] for the 4x4 output-gradient tiles
-    p0 .. p0 + cnt - 1 of ``gp`` (NHWC, the gradient at offset ``top``,
-    ``left``, zero past it), along channels."""
-    k_out = gp.shape[3]
-    row, tile_step = gp.shape[2] * k_out, z.shape[1] * k_out
-    for q in range(cnt):
-        n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
-        origin = ((n * gp.shape[1] + y0 + top) * gp.shape[2] + x0 + left) * k_out
-        _grad_run(k_out, gp.reshape(-1), origin, row, k_out, z.reshape(-1), q * k_out,
-                  6 * tile_step, tile_step, None)
+def grad_tiles_of(kind):
+    """The jit function ``grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)``
+    of transform ``kind``: ``z[a*s + b, q, :] = (L dY L^T)[a, b]`` for the 4x4
+    output-gradient tiles p0 .. p0 + cnt - 1 of ``gp`` (NHWC, the gradient at
+    offset ``top``, ``left``, zero past it), along channels."""
+    run = channel_runs(kind)
+    side = len(MATRICES[kind])
+
+    @jit
+    def grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z):
+        k_out = gp.shape[3]
+        row, tile_step = gp.shape[2] * k_out, z.shape[1] * k_out
+        for q in range(cnt):
+            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            origin = ((n * gp.shape[1] + y0 + top) * gp.shape[2] + x0 + left) * k_out
+            run(k_out, gp.reshape(-1), origin, row, k_out, z.reshape(-1), q * k_out,
+                side * tile_step, tile_step, None)
+
+    return grad_tiles
 
 
 @jit(inline="always")
@@ -263,38 +269,50 @@ def forward(xp, u, bias, tiles_per_chunk, out):
         _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
 
 
-@jit_parallel
-def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
-    """parts[g, t] = sum over the tiles of chunk group g of Z[t]^T V[t], (K, C) each.
+def weight_grad_parts_of(input_kind, grad_kind):
+    """The parallel jit function ``weight_grad_parts(xp, gp, top, left, oh, ow,
+    tiles_per_chunk, parts)`` of a pair of transforms: ``parts[g, t]`` = the sum
+    over the tiles of chunk group g of ``Z[t]^T V[t]``, (K, C) each, with ``V``
+    the input tiles (``input_kind``) and ``Z`` the output-gradient tiles
+    (``grad_kind``).
 
-    ``xp`` is the padded NHWC input as for :func:`forward`, ``gp`` the (OH, OW)
+    ``xp`` is the NHWC input buffer the forward pass reads, ``gp`` the (OH, OW)
     output gradient in NHWC at offset ``top``, ``left``, with zeros to whole
-    tiles past it. Chunks are split into
-    ``parts.shape[0]`` fixed groups of consecutive chunks, one task each, so
-    the result does not depend on the thread count; the caller sums the
-    groups in order and applies G^T . G.
+    tiles past it. Chunks are split into ``parts.shape[0]`` fixed groups of
+    consecutive chunks, one task each, so the result does not depend on the
+    thread count; the caller sums the groups in order and applies G^T . G.
     """
-    n_img, c_in = xp.shape[0], xp.shape[3]
-    k_out = gp.shape[3]
-    tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
-    n_groups = parts.shape[0]
-    for group in prange(n_groups):
-        acc = parts[group]
-        first = n_chunks * group // n_groups
-        v = np.empty((36, tiles_per_chunk + 1, c_in), xp.dtype)  # + 1: as in forward
-        z = np.empty((36, tiles_per_chunk + 1, k_out), xp.dtype)
-        prod = np.empty((k_out, c_in), xp.dtype)
-        for chunk in range(first, n_chunks * (group + 1) // n_groups):
-            p0 = chunk * tiles_per_chunk
-            cnt = min(tiles_per_chunk, total - p0)
-            _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
-            _grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
-            for t in range(36):
-                if chunk == first:  # the group's first product goes straight in
-                    np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
-                    continue
-                np.dot(z[t, :cnt].T, v[t, :cnt], prod)
-                dst = acc[t]
-                for k in range(k_out):
-                    for c in range(c_in):
-                        dst[k, c] += prod[k, c]
+    input_tiles, grad_tiles = input_tiles_of(input_kind), grad_tiles_of(grad_kind)
+    positions = len(MATRICES[input_kind]) ** 2
+
+    @jit_parallel
+    def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
+        n_img, c_in = xp.shape[0], xp.shape[3]
+        k_out = gp.shape[3]
+        tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
+        n_groups = parts.shape[0]
+        for group in prange(n_groups):
+            acc = parts[group]
+            first = n_chunks * group // n_groups
+            v = np.empty((positions, tiles_per_chunk + 1, c_in), xp.dtype)  # + 1: as in forward
+            z = np.empty((positions, tiles_per_chunk + 1, k_out), xp.dtype)
+            prod = np.empty((k_out, c_in), xp.dtype)
+            for chunk in range(first, n_chunks * (group + 1) // n_groups):
+                p0 = chunk * tiles_per_chunk
+                cnt = min(tiles_per_chunk, total - p0)
+                input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
+                grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
+                for t in range(positions):
+                    if chunk == first:  # the group's first product goes straight in
+                        np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
+                        continue
+                    np.dot(z[t, :cnt].T, v[t, :cnt], prod)
+                    dst = acc[t]
+                    for k in range(k_out):
+                        for c in range(c_in):
+                            dst[k, c] += prod[k, c]
+
+    return weight_grad_parts
+
+
+weight_grad_parts = weight_grad_parts_of(INPUT, GRAD)

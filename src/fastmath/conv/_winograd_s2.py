@@ -21,8 +21,8 @@ from numba import prange
 
 from .._config.jit import jit, jit_parallel
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
-from ._tile_transform import S2_INPUT, S2_OUTPUT
-from ._winograd import input_tiles_of, output_tiles_of, tile_grid
+from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT
+from ._winograd import input_tiles_of, output_tiles_of, tile_grid, weight_grad_parts_of
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -84,19 +84,29 @@ def _column_range(q, pl, w, cols):
 
 
 @jit
-def weight_transform(weight, u):
+def weight_transform(weight, u, flipped, top, left):
     """u[a*5 + b, slot(p, q) * C + c, k] = (G w_pq G^T)[a, b] for ``weight`` (K, C,
-    3, 3), with ``w_pq[i, j] = weight[k, c, 2i + p, 2j + q]`` (0 past the
-    kernel); the products are taken in float64."""
+    3, 3), products in float64.
+
+    Forward (``flipped`` False; ``top``, ``left`` unused): ``w_pq[i, j] =
+    weight[k, c, 2i + p, 2j + q]``. Input gradient (``flipped`` True): ``w_pq[i,
+    j] = weight[k, c, p + top - 2i, q + left - 2j]``; the rows y = 2Y + p and
+    columns x = 2X + q of the input gradient are the 2x2 correlation of
+    ``grad_out`` with these (``u[t].T``), for ``top = pad_top + 2 * (1 -
+    (pad_top + 1) // 2)`` with ``grad_out`` padded by ``1 - (pad_top + 1) //
+    2`` rows (the same for columns). Taps past the kernel are 0.
+    """
     k_out, c_in = weight.shape[0], weight.shape[1]
     for pqc in range(4 * c_in):  # one (phase, channel) row of each u[t]
         p, q, c = pqc // (2 * c_in), (pqc // c_in) % 2, pqc % c_in
         row = SLOTS[p, q] * c_in + c
         g = np.zeros((2, 2, k_out))
-        for i in range(2 - p):  # the taps of this phase; the others stay 0
-            for j in range(2 - q):
-                for k in range(k_out):
-                    g[i, j, k] = weight[k, c, 2 * i + p, 2 * j + q]
+        for i in range(2):
+            for j in range(2):
+                a, b = (p + top - 2 * i, q + left - 2 * j) if flipped else (2 * i + p, 2 * j + q)
+                if 0 <= a <= 2 and 0 <= b <= 2:  # the other taps stay 0
+                    for k in range(k_out):
+                        g[i, j, k] = weight[k, c, a, b]
         # along k, so each u[t] row is written in order (rows 25 apart in
         # memory written in turn would share cache sets)
         for a in range(5):
@@ -110,6 +120,7 @@ def weight_transform(weight, u):
 
 _input_tiles = input_tiles_of(S2_INPUT)
 _output_tiles = output_tiles_of(S2_OUTPUT)
+weight_grad_parts = weight_grad_parts_of(S2_INPUT, S2_GRAD)
 
 
 @jit
@@ -129,11 +140,13 @@ def channel_range(t, c_in):
 
 
 @jit_parallel
-def forward(xq, u, bias, tiles_per_chunk, out):
+def forward(xq, u, bias, tiles_per_chunk, out, phased):
     """out[n, k] = bias[k] + stride-1 2x2 correlation of the NHWC buffer ``xq``
     with the weights whose transform is ``u``, parallel over fixed chunks of
     tiles (the result does not depend on the thread count). ``xq`` must hold
-    at least ``4 * ceil(OH / 4) + 1`` rows and as many columns."""
+    at least ``4 * ceil(OH / 4) + 1`` rows and as many columns. ``phased``:
+    ``xq`` holds the four phases of an input (:func:`to_phases`), so some
+    positions need only some of its channels (:func:`channel_range`)."""
     n_img, c_in = xq.shape[0], xq.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
@@ -147,7 +160,7 @@ def forward(xq, u, bias, tiles_per_chunk, out):
         vr1 = np.empty((cnt, c_in // 4), xq.dtype)
         _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v)
         for t in range(25):
-            lo, hi = channel_range(t, c_in // 4)
+            lo, hi = channel_range(t, c_in // 4) if phased else (0, c_in)
             if hi - lo == c_in:
                 np.dot(v[t, :cnt], u[t], m[t, :cnt])
                 continue
@@ -159,3 +172,54 @@ def forward(xq, u, bias, tiles_per_chunk, out):
                     dst[c] = src[lo + c]
             np.dot(part[:cnt], u[t, lo:hi], m[t, :cnt])
         _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
+
+
+@jit_parallel
+def from_phases(planes, grad_x):
+    """grad_x[n, c, 2Y + p, 2X + q] = planes[n, slot(p, q) * C + c, Y, X]: the input
+    gradient from its four phases."""
+    n_img, c_in, h, w = grad_x.shape
+    for t in prange(n_img * c_in):
+        n, c = t // c_in, t % c_in
+        for y in range(h):
+            src0 = planes[n, SLOTS[y % 2, 0] * c_in + c, y // 2]  # the even columns
+            src1 = planes[n, SLOTS[y % 2, 1] * c_in + c, y // 2]
+            dst = grad_x[n, c, y]
+            for j in range(w // 2):  # unsigned: no wraparound tests
+                dst[np.uint64(2 * j)] = src0[np.uint64(j)]
+                dst[np.uint64(2 * j + 1)] = src1[np.uint64(j)]
+            if w % 2:
+                dst[w - 1] = src0[w // 2]
+
+
+@jit_parallel
+def weight_grad_from_parts(parts, grad_w):
+    """grad_w[k, c, 2i + p, 2j + q] = (G^T S_pq G)[i, j], with S the sum, in group
+    order and in float64, of the parts from :func:`weight_grad_parts` and S_pq
+    its columns of phase (p, q); along channels, the parts' rows."""
+    n_groups, _, k_out, c4 = parts.shape
+    c_in = c4 // 4
+    for k in prange(k_out):
+        s = np.zeros((25, c4))
+        for t in range(25):
+            for g in range(n_groups):
+                row = parts[g, t, k]
+                for c in range(c4):
+                    s[t, c] += row[c]
+        sg = np.empty((5, 2, c4))  # S G
+        for a in range(5):
+            for j in range(2):
+                for c in range(c4):
+                    sg[a, j, c] = (s[a * 5, c] * G[0, j] + s[a * 5 + 1, c] * G[1, j]
+                                   + s[a * 5 + 2, c] * G[2, j] + s[a * 5 + 3, c] * G[3, j]
+                                   + s[a * 5 + 4, c] * G[4, j])
+        for p in range(2):
+            for q in range(2):
+                base = SLOTS[p, q] * c_in
+                for i in range(2 - p):  # the taps of this phase
+                    for j in range(2 - q):
+                        for c in range(c_in):
+                            grad_w[k, c, 2 * i + p, 2 * j + q] = (
+                                G[0, i] * sg[0, j, base + c] + G[1, i] * sg[1, j, base + c]
+                                + G[2, i] * sg[2, j, base + c] + G[3, i] * sg[3, j, base + c]
+                                + G[4, i] * sg[4, j, base + c])

@@ -222,6 +222,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
                                               geo.k_g, grad_w, grad_x)
         return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias
     done, grad_w = winograd.backward(grad_out, x, weight, geo, grad_x)
+    if not done and grad_w is None:
+        done, grad_w = winograd_strided.backward(grad_out, x, weight, geo, grad_x)
     input_grad = not done
     if input_grad or grad_w is None:
         # fixed chunks of images, summed in order: the same result for any thread count

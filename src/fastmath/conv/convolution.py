@@ -208,7 +208,9 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     with kernel_threads(g3.size, "elementwise"):
         k.channel_sums(g3, partials)
     grad_bias = partials.sum(axis=0).astype(dtype)
-    grad_x = np.zeros(x.shape, dtype=dtype)
+    winograd_paths = not geo.depthwise and grad_out.size and weight.size
+    # the Winograd paths write every element of grad_x; the others add into it
+    grad_x = (np.empty if winograd_paths else np.zeros)(x.shape, dtype=dtype)
     if grad_out.size == 0 or weight.size == 0:
         return grad_x[0] if unbatched else grad_x, np.zeros(weight.shape, dtype=dtype), grad_bias
     if geo.depthwise:
@@ -225,6 +227,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if not done and grad_w is None:
         done, grad_w = winograd_strided.backward(grad_out, x, weight, geo, grad_x)
     input_grad = not done
+    if input_grad:
+        grad_x[...] = 0
     if input_grad or grad_w is None:
         # fixed chunks of images, summed in order: the same result for any thread count
         bounds = fixed_chunk_bounds(geo.n, max_chunks=16)

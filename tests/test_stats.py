@@ -1,4 +1,6 @@
 """Statistics against NumPy/SciPy: streaming moments, scaling, Mahalanobis, t-test."""
+import importlib
+
 import numpy as np
 import pytest
 import scipy.stats as ss
@@ -191,6 +193,18 @@ def test_ttest_broadcasts_and_confidence_interval():
     assert_allclose([ci.low, ci.high], [diff - crit * se, diff + crit * se], rtol=1e-12)
     with pytest.raises(ValueError, match="confidence_level"):
         ttest_ind([1.0, 2.0], [2.0, 3.0]).confidence_interval(1.5)
+
+
+def test_mahalanobis_chunks_and_blocks_cover_every_row(rng, monkeypatch):
+    module = importlib.import_module("fastmath.stats.mahalanobis")  # not the function
+
+    X = rng.standard_normal((1000, 5)) @ rng.standard_normal((5, 5))
+    mean, cov = X.mean(axis=0), np.cov(X.T)
+    want = cdist(X, mean[None], "mahalanobis", VI=np.linalg.inv(cov))[:, 0]
+    # tasks of 100 rows in blocks of 7: partial blocks in every task
+    monkeypatch.setattr(module, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(module, "BLOCK_ROWS", 7)
+    assert_allclose(mahalanobis(X, mean, cov), want, rtol=1e-10)
 
 
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])

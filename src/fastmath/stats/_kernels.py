@@ -58,26 +58,26 @@ def chunk_moments(X, bounds, counts, means, scatters):
 
 
 @jit_parallel
-def mahalanobis_rows(X, mean, inv_factor_t, bounds, out, squared):
+def mahalanobis_rows(X, mean, inv_factor_t, bounds, rows, out, squared):
     """``out[i] = || (X[i] - mean) @ inv_factor_t ||`` (optionally squared), by row chunks.
 
     ``inv_factor_t`` is ``inv(L).T`` for the Cholesky factor ``L`` of the
-    covariance, so the norm is the Mahalanobis distance. Each chunk is centred
-    in a cache-sized buffer and multiplied with one BLAS call.
+    covariance, so the norm is the Mahalanobis distance. Each chunk goes by
+    blocks of ``rows`` rows, centred in a buffer that stays in the cache and
+    multiplied with one BLAS call each.
     """
     d = X.shape[1]
     for c in prange(bounds.shape[0] - 1):
-        lo, hi = bounds[c], bounds[c + 1]
-        n = hi - lo
-        if n == 0:
-            continue
-        block = np.empty((n, d), np.float64)
-        for i in range(n):
-            for j in range(d):
-                block[i, j] = np.float64(X[lo + i, j]) - mean[j]
-        z = np.dot(block, inv_factor_t)
-        for i in range(n):
-            s = 0.0
-            for j in range(d):
-                s += z[i, j] * z[i, j]
-            out[lo + i] = s if squared else np.sqrt(s)
+        block = np.empty((rows, d), np.float64)
+        z = np.empty((rows, d), np.float64)
+        for lo in range(bounds[c], bounds[c + 1], rows):
+            n = min(rows, bounds[c + 1] - lo)
+            for i in range(n):
+                for j in range(d):
+                    block[i, j] = np.float64(X[lo + i, j]) - mean[j]
+            np.dot(block[:n], inv_factor_t, z[:n])
+            for i in range(n):
+                s = 0.0
+                for j in range(d):
+                    s += z[i, j] * z[i, j]
+                out[lo + i] = s if squared else np.sqrt(s)

@@ -9,7 +9,8 @@ from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape
 from ._kernels import mahalanobis_rows
 
-CHUNK_ROWS = 8192
+CHUNK_ROWS = 8192  # rows of one parallel task
+BLOCK_ROWS = 256  # rows of one BLAS call: 64 KiB at 32 features
 
 
 def whitening_matrix(cov, name: str = "cov") -> np.ndarray:
@@ -75,5 +76,5 @@ def mahalanobis(X, mean, cov, *, squared=False):
         n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
         bounds = fixed_chunk_bounds(X.shape[0], n_chunks)
         with kernel_threads(X.shape[0] * X.shape[1] ** 2, "flops", blas="inside"):
-            mahalanobis_rows(X, mean, transform, bounds, out, squared)
+            mahalanobis_rows(X, mean, transform, bounds, BLOCK_ROWS, out, squared)
     return out

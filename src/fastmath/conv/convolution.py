@@ -175,6 +175,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1):
     """Gradients of :func:`conv2d` with respect to x, weight and bias.
 
+    The kernels follow :func:`conv2d`'s: im2col + GEMM with col2im, direct
+    depthwise kernels, Winograd F(4x4, 3x3) for the stride-1 3x3 layers it
+    takes (the input gradient needs paddings of at most 2), and Winograd
+    F(4x4, 2x2) over the four even/odd phases for float32 stride-2 3x3 layers
+    with 8 to 32 input channels (rules in :mod:`.winograd` and
+    :mod:`.winograd_strided`). Inputs holding NaN or Inf, or values that could
+    overflow a transform, take im2col for the gradient they feed.
+
     Parameters
     ----------
     grad_out : array_like, shape (N, K, OH, OW), or (K, OH, OW) with an unbatched ``x``

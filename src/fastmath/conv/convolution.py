@@ -235,8 +235,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if not done and grad_w is None:
         done, grad_w = winograd_strided.backward(grad_out, x, weight, geo, grad_x)
     input_grad = not done
-    if input_grad:
-        grad_x[...] = 0
+    if input_grad:  # a fresh zeroed array: the untouched empty one cost nothing
+        grad_x = np.zeros(x.shape, dtype=dtype)
     if input_grad or grad_w is None:
         # fixed chunks of images, summed in order: the same result for any thread count
         bounds = fixed_chunk_bounds(geo.n, max_chunks=16)

@@ -67,18 +67,26 @@ def weight_transform(weight, u):
                     dst[k] = gg[a, 0, k] * G[b, 0] + gg[a, 1, k] * G[b, 1] + gg[a, 2, k] * G[b, 2]
 
 
+@jit
+def summed_parts(parts, k):
+    """s[t, c] = sum over groups g, in order and in float64, of parts[g, t, k, c]."""
+    n_groups, positions, _, c_in = parts.shape
+    s = np.zeros((positions, c_in))
+    for t in range(positions):
+        for g in range(n_groups):
+            row = parts[g, t, k]
+            for c in range(c_in):
+                s[t, c] += row[c]
+    return s
+
+
 @jit_parallel
 def weight_grad_from_parts(parts, grad_w):
     """grad_w[k, c] = G^T S G with S the sum, in group order and in float64, of
     the parts from :func:`weight_grad_parts`; along channels, the parts' rows."""
-    n_groups, _, k_out, c_in = parts.shape
+    k_out, c_in = parts.shape[2], parts.shape[3]
     for k in prange(k_out):
-        s = np.zeros((36, c_in))
-        for t in range(36):
-            for g in range(n_groups):
-                row = parts[g, t, k]
-                for c in range(c_in):
-                    s[t, c] += row[c]
+        s = summed_parts(parts, k)
         sg = np.empty((6, 3, c_in))
         for a in range(6):  # S G
             for j in range(3):

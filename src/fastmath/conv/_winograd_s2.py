@@ -22,7 +22,8 @@ from numba import prange
 from .._config.jit import jit, jit_parallel
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT
-from ._winograd import input_tiles_of, output_tiles_of, tile_grid, weight_grad_parts_of
+from ._winograd import (input_tiles_of, output_tiles_of, summed_parts, tile_grid,
+                        weight_grad_parts_of)
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -197,15 +198,10 @@ def weight_grad_from_parts(parts, grad_w):
     """grad_w[k, c, 2i + p, 2j + q] = (G^T S_pq G)[i, j], with S the sum, in group
     order and in float64, of the parts from :func:`weight_grad_parts` and S_pq
     its columns of phase (p, q); along channels, the parts' rows."""
-    n_groups, _, k_out, c4 = parts.shape
+    k_out, c4 = parts.shape[2], parts.shape[3]
     c_in = c4 // 4
     for k in prange(k_out):
-        s = np.zeros((25, c4))
-        for t in range(25):
-            for g in range(n_groups):
-                row = parts[g, t, k]
-                for c in range(c4):
-                    s[t, c] += row[c]
+        s = summed_parts(parts, k)
         sg = np.empty((5, 2, c4))  # S G
         for a in range(5):
             for j in range(2):

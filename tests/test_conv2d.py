@@ -407,6 +407,19 @@ def test_strided_winograd_backward_non_finite_goes_direct(rng, monkeypatch, wher
     assert calls == {"grad_out": [], "x": ["from_phases"], "weight": ["weight_grad_parts"]}[where]
 
 
+def test_strided_winograd_backward_empty_batch_and_bad_input(rng, monkeypatch):
+    calls = _strided_backward_calls(monkeypatch)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    gx, gw, gb = fm.conv2d_backward(np.ones((0, 16, 6, 6), np.float32),
+                                    np.ones((0, 16, 12, 12), np.float32), w, stride=2, padding=1)
+    assert gx.shape == (0, 16, 12, 12) and gb.shape == (16,)
+    np.testing.assert_array_equal(gw, 0)
+    with pytest.raises(ValueError, match=r"grad_out must have shape \(1, 16, 6, 6\)"):
+        fm.conv2d_backward(np.ones((1, 16, 5, 6), np.float32), np.ones((1, 16, 12, 12), np.float32),
+                           w, stride=2, padding=1)
+    assert calls == []
+
+
 def test_strided_winograd_backward_overflow_goes_direct(rng, monkeypatch):
     calls = _strided_backward_calls(monkeypatch)
     x = np.full((1, 16, 12, 12), 1e33, np.float32)

@@ -52,7 +52,7 @@ def test_power_law_rows_and_empty_rows(rng):
     np.testing.assert_allclose(fm.spmm(A, B), ref.spmm(A, B), rtol=1e-12, atol=1e-12)
 
 
-def test_empty_shapes():
+def test_empty_shapes(row_sums):
     assert fm.spmv(sp.csr_matrix((0, 4)), np.ones(4)).shape == (0,)
     np.testing.assert_array_equal(fm.spmv(sp.csr_matrix((3, 4)), np.ones(4)), 0)
     assert fm.spmm(sp.csr_matrix((3, 0)), np.ones((0, 2))).shape == (3, 2)

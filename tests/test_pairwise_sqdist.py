@@ -87,6 +87,7 @@ def test_row_blocks_match_reference(rng, dtype, monkeypatch):
     from fastmath.linalg import distances
 
     monkeypatch.setattr(distances, "BLOCK_BYTES", 1)  # forces blocks of 16 rows
+    monkeypatch.setattr(distances, "MAX_TILE_DEPTH", 0)  # the GEMM path
     x = rng.standard_normal((70, 6)).astype(dtype)
     y = rng.standard_normal((9, 6)).astype(dtype)
     x[33, 2] = np.inf
@@ -127,3 +128,49 @@ def test_mixed_precision_centres_in_float64(rng):
     got = fm.pairwise_sqdist(x, y)
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tile", [None, (4, 8), (1, 3), (8, 16)])
+@pytest.mark.parametrize("shape", [(37, 45, 7), (8, 16, 1), (9, 17, 0), (2, 40, 128)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_register_tiles_match_reference(rng, monkeypatch, dtype, tile, shape, threads):
+    """Tail rows (n not a multiple of R), a partial last strip (m not a multiple
+    of W), several strip groups and chunks; the AVX2 tile shape (4 rows) and
+    others forced on any CPU."""
+    from fastmath.linalg import _sqdist_tiles as tiles
+
+    if tile is not None:
+        monkeypatch.setattr(tiles, "tile_shape", lambda itemsize: tile)
+    monkeypatch.setattr(tiles, "GROUP_BYTES", 1)  # one strip per group
+    n, m, d = shape
+    x = (rng.standard_normal((n, d)) * 3 + 50).astype(dtype)
+    y = (rng.standard_normal((m, d)) * 3 + 50).astype(dtype)
+    with fm.thread_limit(threads):
+        got = fm.pairwise_sqdist(x, y)
+    assert got.shape == (n, m) and got.dtype == dtype and (got >= 0).all()
+    c = x.mean(0) if n else 0
+    _check(got, ref.pairwise_sqdist(x, y), x - c, y - c, dtype)
+
+
+def test_tiles_and_gemm_meet_at_the_depth_limit(rng):
+    from fastmath.linalg import distances
+
+    for d in (distances.MAX_TILE_DEPTH, distances.MAX_TILE_DEPTH + 1):
+        x, y = rng.standard_normal((30, d)), rng.standard_normal((21, d))
+        _check(fm.pairwise_sqdist(x, y), ref.pairwise_sqdist(x, y), x, y, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_register_tiles_nan_and_inf(dtype):
+    x = np.arange(60.0, dtype=dtype).reshape(12, 5)
+    y = np.arange(85.0, dtype=dtype).reshape(17, 5)[::-1] / 3
+    x[2, 1], x[9, 4], y[0, 0], y[16, 3] = np.nan, np.inf, -np.inf, np.nan
+    with np.errstate(invalid="ignore"):
+        want = ref.pairwise_sqdist(x, y)
+    got = fm.pairwise_sqdist(x, y)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    inf = np.isinf(want)
+    np.testing.assert_array_equal(got[inf], want[inf])
+    finite = np.isfinite(want)
+    _check(got[finite], want[finite], x[np.isfinite(x).all(1)], y[np.isfinite(y).all(1)], dtype)

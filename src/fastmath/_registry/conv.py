@@ -50,8 +50,12 @@ def _conv2d_example(dtype):
     cv = _fm()
     x, w, w1 = _conv_inputs(dtype)
     xw, ww = _winograd_inputs(dtype)
+    # stride 2: the direct kernel takes 16 channels; 40 take Winograd in float32
+    x40 = np.concatenate([xw, xw, xw[:, :8]], axis=1)
+    w40 = np.concatenate([ww, ww, ww[:, :8]], axis=1)
     return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
-            cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1))
+            cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1),
+            cv.conv2d(x40, w40, stride=2, padding=1))
 
 
 def _conv2d_backward_example(dtype):

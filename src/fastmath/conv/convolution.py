@@ -6,7 +6,7 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k, winograd, winograd_strided
+from . import _depthwise, _kernels as k, direct_strided, winograd, winograd_strided
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
@@ -111,12 +111,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     parallel over output planes. 3x3 stride-1 layers with 16 or more input
     and output channels and at least 2**24 multiply-adds use Winograd
     F(4x4, 3x3) (rule in :mod:`.winograd`), a quarter of the
-    multiplies; 3x3 stride-2 layers with 8 to 64 input and 16 or more output
-    channels split the input into its four even/odd phases and use Winograd
-    F(4x4, 2x2) on them, 0.56 of the multiplies. Their float32 results
-    differ from the exact ones by about 1e-5 of the output's largest
-    magnitude (im2col: about 1e-7). Inputs holding NaN or Inf take the
-    direct path, so they reach exactly the outputs whose window holds them.
+    multiplies. 3x3 stride-2 layers run a direct kernel in register tiles
+    (float32 with up to 32 input channels, float64 up to 256; rule in
+    :mod:`.direct_strided`); float32 ones with 33 to 64 input and 16 or more
+    output channels split the input into its four even/odd phases and use
+    Winograd F(4x4, 2x2) on them, 0.56 of the multiplies. The Winograd
+    float32 results differ from the exact ones by about 1e-5 of the output's
+    largest magnitude (im2col and the direct kernels: about 1e-7). Inputs
+    holding NaN or Inf do not take Winograd, so they reach exactly the
+    outputs whose window holds them.
 
     Parameters
     ----------
@@ -161,6 +164,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
     elif out.size and winograd.applies(geo) and winograd.forward(x, weight, bias, geo, out):
         pass
+    elif out.size and direct_strided.applies(geo, dtype):
+        direct_strided.forward(x, weight, bias, geo, out)
     elif (out.size and winograd_strided.applies(geo)
           and winograd_strided.forward(x, weight, bias, geo, out)):
         pass

@@ -1,0 +1,205 @@
+"""Numba kernels of the direct stride-2 3x3 convolution, in register tiles of LLVM vector code.
+
+Each image is first split by column parity into a padded buffer (``xd[c,
+Y, q, j] = x[c, Y - pad_top, 2j + q - pad_left]``, zero outside ``x``), so
+that the input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row
+is one contiguous vector: phase ``kw % 2`` from column ``j + kw // 2``. A
+tile of ``RK`` output channels by ``ROWS`` output rows by ``W`` columns is
+summed in ``RK * ROWS`` vector registers over all channels and taps, each
+tap one broadcast weight per output channel, and written once.
+"""
+import numpy as np
+from llvmlite import ir
+from numba import prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .._config.jit import jit, jit_parallel
+
+
+@intrinsic
+def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
+            out, o0, k_stride, o_row, cols, RK, ROWS, W):
+    """Output channels ``k0 : k0 + RK``, rows and columns from flat offset ``o0``
+    of ``out``: ``ROWS`` rows (``o_row`` apart) by ``min(cols, W)`` columns,
+    channels ``k_stride`` apart.
+
+    ``xd`` (flat) holds one image split by column parity: channel ``c``,
+    padded row ``Y`` and phase ``q`` start at ``x0 + c * c_stride + Y *
+    row_stride + q * phase_stride``, where ``x0`` points at the tile's first
+    output column. ``weight`` is the flat (K, C, 3, 3) weight with row ``k0``
+    at ``w0``. ``RK``, ``ROWS`` and ``W`` are compile-time integers. Nothing is
+    checked: the caller keeps every read and write inside the arrays.
+    """
+    if not all(isinstance(t, types.IntegerLiteral) for t in (RK, ROWS, W)):
+        return None
+    n_k, n_rows, width = RK.literal_value, ROWS.literal_value, W.literal_value
+    dtype = getattr(out, "dtype", None)
+    if dtype not in (types.float32, types.float64) or any(
+            getattr(a, "dtype", None) != dtype for a in (xd, weight, bias)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        xa, wa, ba, oa = (context.make_array(sig.args[j])(context, builder, args[j])
+                          for j in (0, 5, 8, 10))
+        x0_, cs, rs, ps, w0_, nc, k0_, o0_, ks, orow, cols_ = (
+            args[j] for j in (1, 2, 3, 4, 6, 7, 9, 11, 12, 13, 14))
+        elt = context.get_data_type(dtype)
+        size = context.get_abi_sizeof(elt)
+        vec = ir.VectorType(elt, width)
+        intp = context.get_value_type(types.intp)
+        i32 = ir.IntType(32)
+        fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vec, [vec] * 3),
+            f"llvm.fma.v{width}{'f32' if size == 4 else 'f64'}")
+        undef = ir.Constant(vec, ir.Undefined)
+
+        def const(v):
+            return ir.Constant(intp, v)
+
+        def splat(value):
+            return builder.shuffle_vector(builder.insert_element(undef, value, ir.Constant(i32, 0)),
+                                          undef, ir.Constant(ir.VectorType(i32, width), [0] * width))
+
+        def vector_at(ptr):
+            return builder.bitcast(ptr, vec.as_pointer())
+
+        accs = [[cgutils.alloca_once(builder, vec) for _ in range(n_rows)] for _ in range(n_k)]
+        for r in range(n_k):
+            b = splat(builder.load(builder.gep(ba.data, [builder.add(k0_, const(r))])))
+            for acc in accs[r]:
+                builder.store(b, acc)
+        taps = builder.mul(nc, const(9))
+        w_rows = [builder.gep(wa.data, [builder.add(w0_, builder.mul(const(r), taps))])
+                  for r in range(n_k)]
+        x_base = builder.gep(xa.data, [x0_])
+        with cgutils.for_range(builder, nc) as loop:
+            x_c = builder.gep(x_base, [builder.mul(loop.index, cs)])
+            w_c = builder.mul(loop.index, const(9))
+            for kh in range(3):
+                for kw in range(3):
+                    inputs = []
+                    for rr in range(n_rows):  # padded row 2 * (row + rr) + kh
+                        offset = builder.add(builder.mul(const(2 * rr + kh), rs),
+                                             builder.add(builder.mul(const(kw % 2), ps),
+                                                         const(kw // 2)))
+                        inputs.append(builder.load(vector_at(builder.gep(x_c, [offset])),
+                                                   align=size))
+                    for r in range(n_k):
+                        wv = splat(builder.load(builder.gep(w_rows[r],
+                                                            [builder.add(w_c, const(3 * kh + kw))])))
+                        for rr in range(n_rows):
+                            builder.store(builder.call(fma, [wv, inputs[rr],
+                                                             builder.load(accs[r][rr])]),
+                                          accs[r][rr])
+
+        whole = builder.icmp_signed(">=", cols_, const(width))
+        spill = cgutils.alloca_once(builder, vec)
+        for r in range(n_k):
+            for rr in range(n_rows):
+                v = builder.load(accs[r][rr])
+                dst = builder.gep(oa.data, [builder.add(o0_, builder.add(
+                    builder.mul(const(r), ks), builder.mul(const(rr), orow)))])
+                with builder.if_else(whole) as (then, partial):
+                    with then:
+                        builder.store(v, vector_at(dst), align=size)
+                    with partial:  # the row's last columns
+                        builder.store(v, spill)
+                        src = builder.bitcast(spill, elt.as_pointer())
+                        with cgutils.for_range(builder, cols_) as c:
+                            builder.store(builder.load(builder.gep(src, [c.index])),
+                                          builder.gep(dst, [c.index]))
+        return context.get_dummy_value()
+
+    return types.none(xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
+                      out, o0, k_stride, o_row, cols, RK, ROWS, W), codegen
+
+
+@jit
+def split_columns(x, n, pt, pl, xd):
+    """xd[c, Y, q, j] = x[n, c, Y - pt, 2j + q - pl], zero outside ``x``."""
+    c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+    rows, width = xd.shape[1], xd.shape[3]
+    for c in range(c_in):
+        for y_pad in range(rows):
+            y = y_pad - pt
+            dst = xd[c, y_pad]
+            if y < 0 or y >= h:
+                dst[:, :] = 0
+                continue
+            src = x[n, c, y]
+            for q in range(2):
+                row = dst[q]
+                j0 = min(width, max(0, (pl - q + 1) // 2))  # the j with 0 <= 2j + q - pl < w
+                j1 = max(j0, min(width, (w - 1 + pl - q) // 2 + 1))
+                row[:j0] = 0
+                row[j1:] = 0
+                for j in range(j0, j1):  # unsigned: no wraparound tests
+                    row[np.uint64(j)] = src[np.uint64(2 * j + q - pl)]
+
+
+_KERNELS = {}
+
+
+def direct_kernel(rk, rows, width):
+    """The parallel kernel for tiles of ``rk`` channels x ``rows`` rows x ``width``
+    columns, made once per shape.
+
+    Called as ``kernel(x, pt, pl, weight, bias, out, k_groups)`` with
+    C-contiguous ``x`` (N, C, H, W), ``weight`` (K, C, 3, 3), ``bias`` (K,)
+    and ``out`` (N, K, OH, OW) of one dtype; work items are (image, group of
+    output channels), ``k_groups`` groups per image. Nothing is validated.
+    """
+    if (rk, rows, width) not in _KERNELS:
+        _KERNELS[rk, rows, width] = _make_kernel(rk, rows, width)
+    return _KERNELS[rk, rows, width]
+
+
+def _make_kernel(rk, rows, width):
+    # One function, whose closure holds only integers: numba's cache keys a
+    # closure by its cells, and a cell holding another kernel would give every
+    # process a new key (and a recompile).
+    @jit_parallel
+    def direct_s2(x, pt, pl, weight, bias, out, k_groups):
+        n_img, c_in = x.shape[0], x.shape[1]
+        k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+        rows_pad, cols_pad = 2 * oh + 1, -(-ow // width) * width + 1
+        cs, rs, ps = rows_pad * 2 * cols_pad, 2 * cols_pad, cols_pad
+        per_group = -(-(-(-k_out // k_groups)) // rk) * rk  # whole tiles but the last
+        wf, of = weight.ravel(), out.ravel()
+        plane, taps = oh * ow, c_in * 9
+        for item in prange(n_img * k_groups):
+            n, g = item // k_groups, item % k_groups
+            k0 = g * per_group
+            k1 = min(k_out, k0 + per_group)
+            if k0 >= k1:
+                continue
+            xd = np.empty((c_in, rows_pad, 2, cols_pad), x.dtype)
+            split_columns(x, n, pt, pl, xd)
+            xf = xd.ravel()
+            for k in range(k0, k1, rk):
+                y = 0
+                while y < oh:
+                    all_rows = y + rows <= oh  # else the last rows, one at a time
+                    for col in range(0, ow, width):
+                        x0 = 2 * y * rs + col
+                        o0 = ((n * k_out + k) * oh + y) * ow + col
+                        cols = min(width, ow - col)
+                        if k + rk <= k1 and all_rows:
+                            s2_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                    plane, ow, cols, rk, rows, width)
+                        elif k + rk <= k1:
+                            s2_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                    plane, ow, cols, rk, 1, width)
+                        else:  # the last channels, one at a time
+                            for kk in range(k, k1):
+                                o1 = o0 + (kk - k) * plane
+                                if all_rows:
+                                    s2_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                            of, o1, plane, ow, cols, 1, rows, width)
+                                else:
+                                    s2_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                            of, o1, plane, ow, cols, 1, 1, width)
+                    y += rows if all_rows else 1
+
+    return direct_s2

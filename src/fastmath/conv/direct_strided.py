@@ -1,0 +1,65 @@
+"""The direct path of conv2d for stride-2 3x3 layers: which layers take it (a
+measured rule) and the call into the kernels of :mod:`._direct_s2`.
+
+Against the path each layer took before (Winograd F(4x4, 2x2) of
+:mod:`.winograd_strided` from 8 to 64 input channels, im2col + GEMM
+otherwise), forward at one thread on the AVX-512 development machine
+(2026-12-06, N x C x H x W -> K, pad 1), direct was faster by:
+
+=====================  =======  =======
+layer                  float32  float64
+=====================  =======  =======
+16 x 3 x 64 x 64 -> 16  2.70x    2.15x
+32 x 8 x 32 x 32 -> 16  2.06x    1.93x
+32 x 16 x 32 x 32 -> 32 1.46x    1.26x
+32 x 32 x 32 x 32 -> 64 1.19x    1.15x
+8 x 64 x 56 x 56 -> 64  1.00x    1.13x
+64 x 128 x 16 x 16      0.92x    1.65x
+8 x 256 x 14 x 14       0.64x    1.25x
+=====================  =======  =======
+
+so float32 layers with up to 32 input channels and float64 layers with up to
+256 take it. NaN and Inf need no detour: each output sums only its own
+window, so they reach exactly the outputs whose window holds them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._chunks import CHUNKS_PER_THREAD
+from .._config.cpu import compile_features
+from .._config.threads import kernel_threads, threads_for
+from . import _direct_s2
+
+__all__ = ["applies", "forward", "tile_shape"]
+
+MAX_CHANNELS = {np.dtype(np.float32): 32, np.dtype(np.float64): 256}
+
+
+def applies(geo, dtype) -> bool:
+    """Whether a layer (a ``convolution._Geometry``) of ``dtype`` takes the direct kernel."""
+    return ((geo.r, geo.s, geo.stride, geo.dilation, geo.groups) == (3, 3, (2, 2), (1, 1), 1)
+            and geo.c <= MAX_CHANNELS.get(np.dtype(dtype), 0))
+
+
+def tile_shape(itemsize: int) -> tuple:
+    """``(RK, ROWS, W)``: output channels, rows and columns of a tile.
+
+    ``RK * ROWS`` accumulators of one vector: 4 x 4 of AVX-512's 32 registers
+    (the 32-channel layer at one thread: 4 x 4 2.48-2.54 ms, 4 x 2 2.54-2.65,
+    8 x 2 2.90-2.94, 8 x 1 2.96, 2 x 8 3.44), 4 x 2 of AVX2's 16.
+    """
+    vector_bytes = 64 if "avx512f" in compile_features() else 32
+    rows = 4 if vector_bytes == 64 else 2
+    return 4, rows, vector_bytes // itemsize
+
+
+def forward(x, weight, bias, geo, out):
+    """conv2d of C-contiguous ``x`` with ``weight`` and ``bias`` into ``out`` (one dtype)."""
+    rk, rows, width = tile_shape(x.itemsize)
+    work = geo.flops
+    # several channel groups per image when there are few images, so every thread has work
+    k_groups = max(1, min(-(-geo.k // rk),
+                          -(-CHUNKS_PER_THREAD * threads_for(work, "flops") // geo.n)))
+    with kernel_threads(work, "flops"):
+        _direct_s2.direct_kernel(rk, rows, width)(x, geo.ph, geo.pw, weight, bias, out, k_groups)

@@ -1,0 +1,139 @@
+"""The direct stride-2 3x3 kernel of conv2d (conv/direct_strided.py, conv/_direct_s2.py)."""
+import numpy as np
+import pytest
+from conftest import DTYPES, LAYOUTS, in_layout, tol
+
+import fastmath as fm
+import reference as ref
+
+# (N, C, H, W, K, padding)
+CASES = [
+    (2, 3, 9, 11, 16, 1),
+    (2, 5, 32, 40, 6, 0),          # fewer channels than a tile; 2 column strips in float32
+    (1, 4, 7, 7, 9, 2),            # 9 = two tiles of 4 and one channel; padding wider than a tap
+    (3, 8, 33, 70, 17, (1, 2)),    # 35 output columns: strips and a partial one; odd rows
+    (1, 1, 3, 3, 1, 0),            # one output
+    (2, 2, 4, 5, 3, (0, 1)),       # padding along the columns only
+    (1, 32, 12, 9, 8, 1),          # the most float32 input channels the rule takes
+]
+
+
+def _calls(monkeypatch):
+    """Record the parallel kernels :func:`direct_kernel` hands out."""
+    from fastmath.conv import _direct_s2
+
+    calls = []
+    factory = _direct_s2.direct_kernel
+
+    def recording(*shape):
+        kernel = factory(*shape)
+        return lambda *a: calls.append(shape) or kernel(*a)
+
+    monkeypatch.setattr(_direct_s2, "direct_kernel", recording)
+    return calls
+
+
+def _pads(padding):
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    return (p[0], p[0]), (p[1], p[1])
+
+
+def _check(got, want, dtype):
+    bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
+    assert got.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * 30)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1), (1, 3, 0.5)])
+def test_matches_reference(rng, monkeypatch, dtype, case, tile):
+    """Every tail: channels past the last whole tile, rows past the last
+    whole group of rows, columns past the last whole vector; the AVX2 tile
+    (4 x 2 of half-width vectors) and others forced on any CPU."""
+    from fastmath.conv import direct_strided
+
+    if tile is not None:
+        rk, rows, scale = tile
+        monkeypatch.setattr(direct_strided, "tile_shape",
+                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
+    calls = _calls(monkeypatch)
+    n, c, h, w, k, padding = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    got = fm.conv2d(x, wt, b, stride=2, padding=padding)
+    _check(got, ref.conv2d(x, wt, b, (2, 2), _pads(padding)), dtype)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_layouts_threads_and_no_bias(rng, monkeypatch, layout, threads):
+    calls = _calls(monkeypatch)
+    x = in_layout(rng.standard_normal((3, 6, 15, 14)), layout)
+    wt = in_layout(rng.standard_normal((10, 6, 3, 3)), layout)
+    with fm.thread_limit(threads):
+        got = fm.conv2d(x, wt, stride=2, padding=1)
+    _check(got, ref.conv2d(x, wt, None, (2, 2), ((1, 1), (1, 1))), np.float64)
+    assert len(calls) == 1
+
+
+def test_unbatched_and_mixed_dtypes(rng):
+    x = rng.standard_normal((4, 10, 10)).astype(np.float32)
+    wt = rng.standard_normal((5, 4, 3, 3))
+    got = fm.conv2d(x, wt, stride=2, padding=1)
+    assert got.dtype == np.float64 and got.shape == (5, 5, 5)
+    _check(got, ref.conv2d(x[None], wt, None, (2, 2), ((1, 1), (1, 1)))[0], np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("where", ["x", "weight", "bias"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad):
+    x = rng.standard_normal((2, 4, 12, 13)).astype(dtype)
+    wt = rng.standard_normal((6, 4, 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    if where == "x":
+        x[1, 2, 5, 0] = bad  # the first column: only some taps of a few outputs read it
+    elif where == "weight":
+        wt[3, 1, 0, 2] = bad
+    else:
+        b[3] = bad
+    with np.errstate(invalid="ignore"):
+        want = ref.conv2d(x, wt, b, (2, 2), ((1, 1), (1, 1)))
+    got = fm.conv2d(x, wt, b, stride=2, padding=1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    ok = np.isfinite(want)
+    assert ok.any() and not ok.all()
+    _check(got[ok], want[ok], dtype)
+
+
+@pytest.mark.parametrize("dtype, c, geometry, why", [
+    (np.float32, 33, {}, "float32 with 33 input channels"),
+    (np.float64, 257, {}, "float64 with 257 input channels"),
+    (np.float64, 4, {"dilation": 2}, "dilated"),
+    (np.float64, 4, {"groups": 2}, "grouped"),
+    (np.float64, 4, {"stride": (2, 1)}, "stride 1 along the columns"),
+])
+def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry, why):
+    calls = _calls(monkeypatch)
+    kw = {"stride": 2, "padding": 1, **geometry}
+    groups = kw.get("groups", 1)
+    x = rng.standard_normal((1, c, 9, 9)).astype(dtype)
+    wt = rng.standard_normal((4, c // groups, 3, 3)).astype(dtype)
+    got = fm.conv2d(x, wt, **kw)
+    stride = kw["stride"] if isinstance(kw["stride"], tuple) else (2, 2)
+    dilation = (kw.get("dilation", 1),) * 2
+    want = ref.conv2d(x, wt, None, stride, ((1, 1), (1, 1)), dilation, groups)
+    np.testing.assert_allclose(got, want, **tol(dtype, 20 * np.abs(want).max() * c))
+    assert calls == [], why
+
+
+def test_empty_batch_and_no_output_channels(rng):
+    w = rng.standard_normal((4, 3, 3, 3))
+    assert fm.conv2d(np.ones((0, 3, 8, 8)), w, stride=2, padding=1).shape == (0, 4, 4, 4)
+    out = fm.conv2d(np.ones((2, 3, 8, 8)), np.ones((0, 3, 3, 3)), stride=2, padding=1)
+    assert out.shape == (2, 0, 4, 4)

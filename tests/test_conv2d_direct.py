@@ -15,6 +15,7 @@ CASES = [
     (1, 1, 3, 3, 1, 0),            # one output
     (2, 2, 4, 5, 3, (0, 1)),       # padding along the columns only
     (1, 32, 12, 9, 8, 1),          # the most float32 input channels the rule takes
+    (2, 4, 10, 37, 5, 1),          # odd left padding: columns split in vector steps, odd phase first
 ]
 
 

@@ -1,7 +1,8 @@
 """Numba kernels of the direct stride-2 3x3 convolution, in register tiles of LLVM vector code.
 
 Each image is first split by column parity into a padded buffer (``xd[c,
-Y, q, j] = x[c, Y - pad_top, 2j + q - pad_left]``, zero outside ``x``), so
+Y, q, j] = x[c, Y - pad_top, 2j + q - pad_left]``, zero outside ``x``; eight
+pairs of columns a step, by vector shuffles), so
 that the input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row
 is one contiguous vector: phase ``kw % 2`` from column ``j + kw // 2``. A
 tile of ``RK`` output channels by ``ROWS`` output rows by ``W`` columns is
@@ -115,11 +116,44 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                       out, o0, k_stride, o_row, cols, RK, ROWS, W), codegen
 
 
+@intrinsic
+def _split_pairs(typingctx, src, s0, evens, e0, odds, o0, W):
+    """evens[e0 + i] = src[s0 + 2i] and odds[o0 + i] = src[s0 + 2i + 1] for i < W
+    (1-D C-contiguous arrays, ``W`` a compile-time integer): two vector loads and
+    two two-source shuffles. Nothing is checked."""
+    if not isinstance(W, types.IntegerLiteral):
+        return None
+    width = W.literal_value
+
+    def codegen(context, builder, sig, args):
+        sa, ea, oa = (context.make_array(sig.args[j])(context, builder, args[j]) for j in (0, 2, 4))
+        elt = context.get_data_type(sig.args[0].dtype)
+        size = context.get_abi_sizeof(elt)
+        vec = ir.VectorType(elt, width)
+        i32 = ir.IntType(32)
+
+        def at(base, offset):
+            return builder.bitcast(builder.gep(base, [offset]), vec.as_pointer())
+
+        lo = builder.load(at(sa.data, args[1]), align=size)
+        hi = builder.load(at(builder.gep(sa.data, [ir.Constant(args[1].type, width)]), args[1]),
+                          align=size)
+        for dst, first, offset in ((ea, 0, args[3]), (oa, 1, args[5])):
+            mask = ir.Constant(ir.VectorType(i32, width), [2 * i + first for i in range(width)])
+            builder.store(builder.shuffle_vector(lo, hi, mask), at(dst.data, offset), align=size)
+        return context.get_dummy_value()
+
+    return types.none(src, s0, evens, e0, odds, o0, W), codegen
+
+
+SPLIT_WIDTH = 8  # pairs split per step of :func:`split_columns`
+
+
 @jit
 def split_columns(x, n, pt, pl, xd):
     """xd[c, Y, q, j] = x[n, c, Y - pt, 2j + q - pl], zero outside ``x``."""
     c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
-    rows, width = xd.shape[1], xd.shape[3]
+    rows, cols = xd.shape[1], xd.shape[3]
     for c in range(c_in):
         for y_pad in range(rows):
             y = y_pad - pt
@@ -128,14 +162,22 @@ def split_columns(x, n, pt, pl, xd):
                 dst[:, :] = 0
                 continue
             src = x[n, c, y]
-            for q in range(2):
-                row = dst[q]
-                j0 = min(width, max(0, (pl - q + 1) // 2))  # the j with 0 <= 2j + q - pl < w
-                j1 = max(j0, min(width, (w - 1 + pl - q) // 2 + 1))
-                row[:j0] = 0
-                row[j1:] = 0
-                for j in range(j0, j1):  # unsigned: no wraparound tests
-                    row[np.uint64(j)] = src[np.uint64(2 * j + q - pl)]
+            for q in range(2):  # zero the j with no input column 2j + q - pl
+                j0 = min(cols, max(0, (pl - q + 1) // 2))
+                j1 = max(j0, min(cols, (w - 1 + pl - q) // 2 + 1))
+                dst[q, :j0] = 0
+                dst[q, j1:] = 0
+            # input column s lands in phase (s + pl) % 2 at j = (s + pl) // 2
+            s = 0
+            while s + 2 * SPLIT_WIDTH <= w and (s + pl) // 2 + 1 + SPLIT_WIDTH <= cols:
+                j = (s + pl) // 2
+                if (s + pl) % 2 == 0:
+                    _split_pairs(src, s, dst[0], j, dst[1], j, SPLIT_WIDTH)
+                else:
+                    _split_pairs(src, s, dst[1], j, dst[0], j + 1, SPLIT_WIDTH)
+                s += 2 * SPLIT_WIDTH
+            for s in range(s, min(w, 2 * cols - pl)):
+                dst[(s + pl) % 2, (s + pl) // 2] = src[s]
 
 
 _KERNELS = {}

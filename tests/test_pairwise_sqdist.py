@@ -109,6 +109,7 @@ def test_symmetric_strips_match_reference(rng, dtype, monkeypatch, n, block_byte
 
     if block_bytes is not None:
         monkeypatch.setattr(distances, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(distances, "MAX_TILE_DEPTH", 0)  # the GEMM path
     x = rng.standard_normal((n, 5)).astype(dtype)
     x[40, 1] = np.nan
     got = fm.pairwise_sqdist(x)
@@ -174,3 +175,33 @@ def test_register_tiles_nan_and_inf(dtype):
     np.testing.assert_array_equal(got[inf], want[inf])
     finite = np.isfinite(want)
     _check(got[finite], want[finite], x[np.isfinite(x).all(1)], y[np.isfinite(y).all(1)], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tile", [None, (4, 8), (1, 3), (3, 5)])
+@pytest.mark.parametrize("n", [1, 7, 64, 150, 203])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_symmetric_register_tiles(rng, monkeypatch, dtype, tile, n, threads):
+    """y=None in tiles: blocks of rows mirrored below the diagonal (several
+    blocks from n = 150 on, strip widths that do not divide 64 forced), a NaN
+    row recomputed, exact symmetry and zero diagonal."""
+    from fastmath.linalg import _sqdist_tiles as tiles
+
+    if tile is not None:
+        monkeypatch.setattr(tiles, "tile_shape", lambda itemsize: tile)
+    monkeypatch.setattr(tiles, "GROUP_BYTES", 1)
+    x = (rng.standard_normal((n, 6)) + 20).astype(dtype)
+    nan_row = n // 2 if n > 2 else None
+    if nan_row is not None:
+        x[nan_row, 3] = np.nan
+    with fm.thread_limit(threads):
+        got = fm.pairwise_sqdist(x)
+    with np.errstate(invalid="ignore"):
+        want = ref.pairwise_sqdist(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got, got.T)
+    finite_rows = np.isfinite(x).all(1)
+    np.testing.assert_array_equal(np.diag(got)[finite_rows], 0)
+    ok = ~np.isnan(want)
+    c = x[finite_rows] - x[finite_rows].mean(0)
+    _check(got[ok], want[ok], c, c, dtype)

@@ -18,7 +18,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config.cpu import compile_features
-from .._config.jit import jit_parallel
+from .._config.jit import jit, jit_parallel
 
 # Packed strips of y kept in L2 while the rows of x pass (5000 x 5000, d = 64,
 # float64, one thread, Intel Xeon with AVX-512: 128 KiB 55.7 ms, 512 KiB 51.5,
@@ -133,20 +133,24 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
 _KERNELS = {}
 
 
-def tiled_kernel(rows, width):
+def tiled_kernel(rows, width, symmetric=False):
     """The parallel kernel for tiles of ``rows`` x ``width``, made once per shape.
 
     Called as ``kernel(x, ypack, xx, yy, out, bounds, group)``: the rows of
-    chunk ``c`` are ``bounds[c]:bounds[c + 1]``, and ``group`` strips are
-    done for all of a chunk's rows before the next group. Nothing is
-    validated (see :func:`sqdist_tile`).
+    chunk ``c`` are ``bounds[c]:bounds[c + 1]``, and ``group`` strips are done
+    for all of a chunk's rows before the next group. ``symmetric`` (``y`` is
+    ``x``): a tile of rows ``i:i+R`` starts at the strip holding column ``i``,
+    and when a chunk's rows are done, the entries above the diagonal are
+    copied below it (:func:`mirror_rows`). Nothing is validated (see
+    :func:`sqdist_tile`).
     """
-    if (rows, width) not in _KERNELS:
-        _KERNELS[rows, width] = _make_kernel(rows, width)
-    return _KERNELS[rows, width]
+    key = rows, width, bool(symmetric)
+    if key not in _KERNELS:
+        _KERNELS[key] = _make_kernel(*key)
+    return _KERNELS[key]
 
 
-def _make_kernel(rows, width):
+def _make_kernel(rows, width, symmetric):
     @jit_parallel
     def sqdist_tiles(x, ypack, xx, yy, out, bounds, group):
         n_strips = ypack.shape[0]
@@ -154,12 +158,34 @@ def _make_kernel(rows, width):
             for g in range(0, n_strips, group):
                 i = bounds[c]
                 while i + rows <= bounds[c + 1]:
-                    for s in range(g, min(g + group, n_strips)):
+                    for s in range(max(g, i // width if symmetric else 0),
+                                   min(g + group, n_strips)):
                         sqdist_tile(x, i, ypack, s, xx, yy, out, rows, width)
                     i += rows
                 while i < bounds[c + 1]:  # the chunk's last rows, one at a time
-                    for s in range(g, min(g + group, n_strips)):
+                    for s in range(max(g, i // width if symmetric else 0),
+                                   min(g + group, n_strips)):
                         sqdist_tile(x, i, ypack, s, xx, yy, out, 1, width)
                     i += 1
+            if symmetric:
+                mirror_rows(out, bounds[c], bounds[c + 1])
 
     return sqdist_tiles
+
+
+MIRROR_TILE = 64  # square blocks of the mirror: its transposed reads stay in L1
+
+
+@jit
+def mirror_rows(d, i0, i1):
+    """d[j, i] = d[i, j] for rows i0 <= i < i1 and every j > i, and d[i, i] = 0:
+    rows whose entries right of the diagonal are final, mirrored below it
+    (the values tiles wrote there are replaced), while they are in cache."""
+    n = d.shape[0]
+    for i in range(i0, i1):
+        d[i, i] = 0
+    for j0 in range(i0, n, MIRROR_TILE):
+        for j in range(j0, min(n, j0 + MIRROR_TILE)):
+            dst = d[j]
+            for i in range(i0, min(i1, j)):
+                dst[i] = d[i, j]

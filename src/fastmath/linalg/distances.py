@@ -17,10 +17,11 @@ __all__ = ["pairwise_sqdist"]
 # 16 MiB 100-102 ms and 91-102 ms, 1 MiB 112-114 ms (GEMM repacks y too often).
 BLOCK_BYTES = 4 * 2**20
 
-# Largest d for which x and y (not None) meet in register tiles
-# (:mod:`._sqdist_tiles`) rather than in a GEMM. Against the GEMM path at one
-# thread (Intel Xeon, AVX-512, 2026-12-06), float64 / float32: d = 8 1.71x,
-# 64 1.37x / 1.31x, 128 1.14x / 1.22x, 256 1.03x / 0.93x, 512 0.92x.
+# Largest d for which the rows meet in register tiles (:mod:`._sqdist_tiles`)
+# rather than in a GEMM. Against the GEMM path at one thread (Intel Xeon,
+# AVX-512, 2026-12-06), float64 / float32, y given: d = 8 1.71x, 64 1.37x /
+# 1.31x, 128 1.14x / 1.22x, 256 1.03x / 0.93x, 512 0.92x; y=None: d = 32
+# 1.33x / 1.29x, 128 1.08x / 1.11x, 256 1.01x / 1.09x.
 MAX_TILE_DEPTH = 128
 
 
@@ -35,17 +36,16 @@ def pairwise_sqdist(x, y=None):
     """Squared Euclidean distances between the rows of ``x`` and of ``y``.
 
     Computed as ``|x|^2 + |y|^2 - 2 x y^T``, clipping rounding noise below
-    zero. With ``y`` given and up to 128 features, each tile of the result
-    is summed in vector registers and written once, already as a distance;
-    otherwise BLAS GEMM (through NumPy) runs over blocks of rows, each
-    followed while still in cache by a pass that adds the norms and clips.
-    For ``y is None`` each row
-    block is multiplied only with the rows from its own onwards (half the
-    work), and its pass mirrors the values and writes exact zeros on the
-    diagonal. The points are centred
-    first, which keeps the expansion accurate for data far from the origin.
-    Rows holding NaN or Inf are recomputed directly, so they give exactly
-    what ``((x[:, None] - y[None]) ** 2).sum(-1)`` gives.
+    zero. With up to 128 features each tile of the result is summed in
+    vector registers and written once, already as a distance; above, BLAS
+    GEMM (through NumPy) runs over blocks of rows, each followed while still
+    in cache by a pass that adds the norms and clips. For ``y is None`` only
+    the entries from the diagonal on are computed (half the work), then
+    mirrored block by block: the result is exactly symmetric with exact
+    zeros on the diagonal. The points are centred first, which keeps the
+    expansion accurate for data far from the origin. Rows holding NaN or Inf
+    are recomputed directly, so they give exactly what ``((x[:, None] -
+    y[None]) ** 2).sum(-1)`` gives.
 
     Parameters
     ----------
@@ -87,8 +87,8 @@ def pairwise_sqdist(x, y=None):
     yc = xc if symmetric else np.ascontiguousarray(y - mu, dtype=dtype)
     xx = np.einsum("ij,ij->i", xc, xc)
     yy = xx if symmetric else np.einsum("ij,ij->i", yc, yc)
-    if not symmetric and x.shape[1] <= MAX_TILE_DEPTH:
-        _tiled(xc, yc, xx, yy, out)
+    if x.shape[1] <= MAX_TILE_DEPTH:
+        _tiled(xc, yc, xx, yy, out, symmetric)
     else:
         _blocked_gemm(xc, yc, xx, yy, out, symmetric)
 
@@ -108,8 +108,10 @@ def pairwise_sqdist(x, y=None):
     return out
 
 
-def _tiled(xc, yc, xx, yy, out):
-    """``out`` from register tiles (see :mod:`._sqdist_tiles`); y is packed in strips first."""
+def _tiled(xc, yc, xx, yy, out, symmetric):
+    """``out`` from register tiles (see :mod:`._sqdist_tiles`); y is packed in strips
+    first. ``symmetric``: ``yc`` is ``xc``; only the entries from the diagonal on
+    are computed, and mirrored (exactly symmetric, exact zeros on the diagonal)."""
     (n, d), m = xc.shape, yc.shape[0]
     rows, width = tiles.tile_shape(out.itemsize)
     n_strips = -(-m // width)
@@ -119,10 +121,17 @@ def _tiled(xc, yc, xx, yy, out):
     yy_padded = np.zeros(n_strips * width, dtype=out.dtype)
     yy_padded[:m] = yy
     group = max(1, tiles.GROUP_BYTES // (width * max(d, 1) * out.itemsize))
-    work = n * m * max(d, 1)
-    bounds = fixed_chunk_bounds(n, CHUNKS_PER_THREAD * threads_for(work, "flops"), rows)
+    work = n * m * max(d, 1) // (2 if symmetric else 1)
+    if symmetric:
+        # blocks of rows, each mirrored while in cache; a multiple of the strip width,
+        # so no tile writes left of its block, where an earlier block mirrors
+        block = -(-tiles.MIRROR_TILE // width) * width
+        bounds = np.unique(np.append(np.arange(0, n, block), n))
+    else:
+        bounds = fixed_chunk_bounds(n, CHUNKS_PER_THREAD * threads_for(work, "flops"), rows)
     with kernel_threads(work, "flops"):
-        tiles.tiled_kernel(rows, width)(xc, ypack, xx, yy_padded, out, bounds, group)
+        tiles.tiled_kernel(rows, width, symmetric)(xc, ypack, xx, yy_padded, out,
+                                                   bounds.astype(np.int64), group)
 
 
 def _blocked_gemm(xc, yc, xx, yy, out, symmetric):

@@ -9,6 +9,8 @@ from scipy.spatial.distance import cdist
 from sklearn.covariance import EmpiricalCovariance
 
 from conftest import DTYPES, in_layout
+
+import fastmath as fm
 from fastmath.stats import (RunningMoments, mahalanobis, median_abs_deviation, robust_zscore,
                             ttest_ind, zscore)
 
@@ -236,3 +238,40 @@ def test_mahalanobis_refuses_a_non_symmetric_covariance():
         mahalanobis(np.ones((3, 2)), np.zeros(2), cov)
     almost = np.array([[2.0, 0.5], [0.5 + 1e-14, 1.0]])  # rounding-level asymmetry is fine
     assert np.isfinite(mahalanobis(np.ones((3, 2)), np.zeros(2), almost)).all()
+
+
+@pytest.mark.parametrize("tile", [None, (4, 4), (1, 3), (3, 5)])
+@pytest.mark.parametrize("d", [1, 8, 20, 33])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_mahalanobis_tiles_match_numpy(rng, monkeypatch, tile, d, threads):
+    """Strips of the triangular transform (several, the last partial), tail
+    rows, the AVX2 tile (4 x 4) and others forced on any CPU; an infinite
+    feature gives what NumPy's product gives (inf: it never meets the
+    padding's zeros)."""
+    module = importlib.import_module("fastmath.stats.mahalanobis")
+
+    if tile is not None:
+        monkeypatch.setattr(module, "tile_shape", lambda: tile)
+    monkeypatch.setattr(module, "BLOCK_ROWS", 13)
+    X = rng.standard_normal((101, d)) @ rng.standard_normal((d, d)) + 30
+    mean, cov = X.mean(axis=0), np.cov(X.T).reshape(d, d) + 0.1 * np.eye(d)
+    X[7, 0] = np.inf
+    U = np.linalg.inv(np.linalg.cholesky(cov)).T
+    with np.errstate(invalid="ignore"):
+        want = (((X - mean) @ U) ** 2).sum(axis=1)
+    with fm.thread_limit(threads):
+        got = mahalanobis(X, mean, cov, squared=True)
+    assert_allclose(got, want, rtol=1e-9)
+    assert got[7] == np.inf
+
+
+def test_mahalanobis_strip_depths_of_any_matrix():
+    module = importlib.import_module("fastmath.stats.mahalanobis")
+    T = np.zeros((5, 5))
+    T[3, 1] = 2.0  # column 1's last nonzero row is 3, below the diagonal
+    T[0, 4] = 1.0
+    upack, depths = module.pack_strips(T, 2)
+    assert upack.shape == (3, 5, 2)
+    np.testing.assert_array_equal(depths, [4, 0, 1])
+    np.testing.assert_array_equal(upack[0, :, 1], T[:, 1])
+    np.testing.assert_array_equal(upack[2, :, 1], 0)

@@ -156,6 +156,14 @@ def test_source_stamp_changes_with_a_helper(tmp_path, monkeypatch):
     (pkg / "helper.py").write_text("@jit\ndef h(x):\n    return x + 1\n")
     cache.source_stamp.cache_clear()
     assert cache.source_stamp(str(kernel)) != before
+    # a module of LLVM IR helpers (no decorator) reaches the intrinsics that import it
+    (pkg / "ir_helpers.py").write_text("from llvmlite import ir\nWIDTH = 8\n")
+    (pkg / "helper.py").write_text("from .ir_helpers import WIDTH\n@jit\ndef h(x):\n    return x\n")
+    cache.source_stamp.cache_clear()
+    before = cache.source_stamp(str(kernel))
+    (pkg / "ir_helpers.py").write_text("from llvmlite import ir\nWIDTH = 16\n")
+    cache.source_stamp.cache_clear()
+    assert cache.source_stamp(str(kernel)) != before
     cache.source_stamp.cache_clear()
 
 

@@ -33,9 +33,9 @@ from .._version import __version__
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # A module whose code can end up inside a compiled kernel: it defines kernels,
-# intrinsics or overloads, or the compile flags.
-_COMPILED_CODE = re.compile(rb"^\s*@(jit|jit_parallel|intrinsic|overload)\b|^FASTMATH_FLAGS\s*=",
-                            re.MULTILINE)
+# intrinsics or overloads, the compile flags, or LLVM IR that intrinsics emit.
+_COMPILED_CODE = re.compile(rb"^\s*@(jit|jit_parallel|intrinsic|overload)\b|^FASTMATH_FLAGS\s*="
+                            rb"|^from llvmlite import ir\b", re.MULTILINE)
 
 
 def _candidate_roots():

@@ -16,6 +16,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config.jit import jit, jit_parallel
+from .._vector_ir import VectorIR
 
 
 @intrinsic
@@ -45,22 +46,8 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                           for j in (0, 5, 8, 10))
         x0_, cs, rs, ps, w0_, nc, k0_, o0_, ks, orow, cols_ = (
             args[j] for j in (1, 2, 3, 4, 6, 7, 9, 11, 12, 13, 14))
-        elt = context.get_data_type(dtype)
-        size = context.get_abi_sizeof(elt)
-        vec = ir.VectorType(elt, width)
-        intp = context.get_value_type(types.intp)
-        i32 = ir.IntType(32)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vec, [vec] * 3),
-            f"llvm.fma.v{width}{'f32' if size == 4 else 'f64'}")
-        undef = ir.Constant(vec, ir.Undefined)
-
-        def const(v):
-            return ir.Constant(intp, v)
-
-        def splat(value):
-            return builder.shuffle_vector(builder.insert_element(undef, value, ir.Constant(i32, 0)),
-                                          undef, ir.Constant(ir.VectorType(i32, width), [0] * width))
+        v_ir = VectorIR(context, builder, dtype, width)
+        const, splat, elt, size, vec = v_ir.const, v_ir.splat, v_ir.elt, v_ir.size, v_ir.vec
 
         def vector_at(ptr):
             return builder.bitcast(ptr, vec.as_pointer())
@@ -90,8 +77,7 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                         wv = splat(builder.load(builder.gep(w_rows[r],
                                                             [builder.add(w_c, const(3 * kh + kw))])))
                         for rr in range(n_rows):
-                            builder.store(builder.call(fma, [wv, inputs[rr],
-                                                             builder.load(accs[r][rr])]),
+                            builder.store(v_ir.fma(wv, inputs[rr], builder.load(accs[r][rr])),
                                           accs[r][rr])
 
         whole = builder.icmp_signed(">=", cols_, const(width))

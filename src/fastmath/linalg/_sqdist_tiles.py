@@ -19,6 +19,7 @@ from numba.extending import intrinsic
 
 from .._config.cpu import compile_features
 from .._config.jit import jit, jit_parallel
+from .._vector_ir import VectorIR
 
 # Packed strips of y kept in L2 while the rows of x pass (5000 x 5000, d = 64,
 # float64, one thread, Intel Xeon with AVX-512: 128 KiB 55.7 ms, 512 KiB 51.5,
@@ -67,49 +68,25 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
         xa, pa, xxa, yya, oa = (context.make_array(sig.args[j])(context, builder, args[j])
                                 for j in (0, 2, 4, 5, 6))
         first_row, strip = args[1], args[3]
-        elt = context.get_data_type(dtype)
-        size = context.get_abi_sizeof(elt)
-        vec = ir.VectorType(elt, width)
-        intp = context.get_value_type(types.intp)
-        i32 = ir.IntType(32)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vec, [vec] * 3),
-            f"llvm.fma.v{width}{'f32' if size == 4 else 'f64'}")
-        undef = ir.Constant(vec, ir.Undefined)
-        zero = ir.Constant(vec, [0.0] * width)
-
-        def const(v):
-            return ir.Constant(intp, v)
-
-        def splat(value):
-            return builder.shuffle_vector(builder.insert_element(undef, value, ir.Constant(i32, 0)),
-                                          undef, ir.Constant(ir.VectorType(i32, width), [0] * width))
+        v_ir = VectorIR(context, builder, dtype, width)
+        const, splat, elt, size, zero = v_ir.const, v_ir.splat, v_ir.elt, v_ir.size, v_ir.zero
 
         def vector_at(ptr):
-            return builder.bitcast(ptr, vec.as_pointer())
+            return builder.bitcast(ptr, v_ir.vec.as_pointer())
 
         d = builder.extract_value(xa.shape, 1)
         m = builder.extract_value(oa.shape, 1)
-        accs = [cgutils.alloca_once(builder, vec) for _ in range(rows)]  # promoted to registers
-        for acc in accs:
-            builder.store(zero, acc)
         x_rows = [builder.gep(xa.data, [builder.mul(builder.add(first_row, const(r)), d)])
                   for r in range(rows)]
         strip_data = builder.gep(pa.data, [builder.mul(builder.mul(strip, d), const(width))])
-        with cgutils.for_range(builder, d) as loop:
-            features = builder.load(vector_at(builder.gep(strip_data, [builder.mul(loop.index,
-                                                                                   const(width))])),
-                                    align=size)
-            for r in range(rows):
-                a = splat(builder.load(builder.gep(x_rows[r], [loop.index])))
-                builder.store(builder.call(fma, [a, features, builder.load(accs[r])]), accs[r])
+        accs = v_ir.accumulate_rows(x_rows, strip_data, d)
 
         col0 = builder.mul(strip, const(width))
         yy_strip = builder.load(vector_at(builder.gep(yya.data, [col0])), align=size)
         cols = builder.sub(m, col0)
         whole = builder.icmp_signed(">=", cols, const(width))
-        spill = cgutils.alloca_once(builder, vec)
-        two = ir.Constant(vec, [2.0] * width)
+        spill = cgutils.alloca_once(builder, v_ir.vec)
+        two = ir.Constant(v_ir.vec, [2.0] * width)
         for r in range(rows):
             row = builder.add(first_row, const(r))
             xx_row = splat(builder.load(builder.gep(xxa.data, [row])))

@@ -1,4 +1,5 @@
-"""Compiled kernels of the statistics family: chunked moments, Mahalanobis distances."""
+"""Compiled kernels of the statistics family: chunked moments (the Mahalanobis tiles are in
+:mod:`._norm_tiles`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ from .._config.jit import jit, jit_parallel
 
 
 @jit
-def _center_rows(X, lo, n, mean, out):
+def center_rows(X, lo, n, mean, out):
     """out[r] = X[lo + r] - mean for r < n (float64)."""
     d = X.shape[1]
     for r in range(n):
@@ -41,14 +42,14 @@ def chunk_moments(X, bounds, counts, means, scatters):
         z = np.empty((4, d), np.float64)
         r = 0
         while r + 4 <= n:
-            _center_rows(X, lo + r, np.int64(4), mean, z)
+            center_rows(X, lo + r, np.int64(4), mean, z)
             for j in range(d):
                 a0, a1, a2, a3 = z[0, j], z[1, j], z[2, j], z[3, j]
                 for k in range(d):
                     S[j, k] += a0 * z[0, k] + a1 * z[1, k] + a2 * z[2, k] + a3 * z[3, k]
             r += 4
         while r < n:
-            _center_rows(X, lo + r, np.int64(1), mean, z)
+            center_rows(X, lo + r, np.int64(1), mean, z)
             for j in range(d):
                 for k in range(d):
                     S[j, k] += z[0, j] * z[0, k]
@@ -56,28 +57,3 @@ def chunk_moments(X, bounds, counts, means, scatters):
         means[c, :] = mean
         scatters[c, :, :] = S
 
-
-@jit_parallel
-def mahalanobis_rows(X, mean, inv_factor_t, bounds, rows, out, squared):
-    """``out[i] = || (X[i] - mean) @ inv_factor_t ||`` (optionally squared), by row chunks.
-
-    ``inv_factor_t`` is ``inv(L).T`` for the Cholesky factor ``L`` of the
-    covariance, so the norm is the Mahalanobis distance. Each chunk goes by
-    blocks of ``rows`` rows, centred in a buffer that stays in the cache and
-    multiplied with one BLAS call each.
-    """
-    d = X.shape[1]
-    for c in prange(bounds.shape[0] - 1):
-        block = np.empty((rows, d), np.float64)
-        z = np.empty((rows, d), np.float64)
-        for lo in range(bounds[c], bounds[c + 1], rows):
-            n = min(rows, bounds[c + 1] - lo)
-            for i in range(n):
-                for j in range(d):
-                    block[i, j] = np.float64(X[lo + i, j]) - mean[j]
-            np.dot(block[:n], inv_factor_t, z[:n])
-            for i in range(n):
-                s = 0.0
-                for j in range(d):
-                    s += z[i, j] * z[i, j]
-                out[lo + i] = s if squared else np.sqrt(s)

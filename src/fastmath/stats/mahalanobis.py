@@ -6,11 +6,31 @@ import scipy.linalg
 
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
+from .._config.cpu import compile_features
 from .._validation import as_float_array, check_shape
-from ._kernels import mahalanobis_rows
+from . import _norm_tiles
 
 CHUNK_ROWS = 8192  # rows of one parallel task
-BLOCK_ROWS = 256  # rows of one BLAS call: 64 KiB at 32 features
+BLOCK_ROWS = 256  # centred rows kept in cache: 64 KiB at 32 features
+
+
+def tile_shape() -> tuple:
+    """``(R, W)``: rows and float64 columns of a tile of :mod:`._norm_tiles`: 8 rows of
+    one 512-bit vector with AVX-512, 4 of one 256-bit vector with AVX2."""
+    return (8, 8) if "avx512f" in compile_features() else (4, 4)
+
+
+def pack_strips(transform, width):
+    """``transform`` (d, d) in strips of ``width`` columns, feature-major and zero
+    padded, and for each strip the rows up to its last nonzero one."""
+    d = transform.shape[0]
+    n_strips = max(1, -(-d // width))
+    padded = np.zeros((d, n_strips * width))
+    padded[:, :d] = transform
+    upack = np.ascontiguousarray(padded.reshape(d, n_strips, width).transpose(1, 0, 2))
+    nonzero = upack.any(axis=2)  # (strips, d)
+    depths = np.where(nonzero.any(axis=1), d - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    return upack, depths.astype(np.int64)
 
 
 def whitening_matrix(cov, name: str = "cov") -> np.ndarray:
@@ -75,6 +95,9 @@ def mahalanobis(X, mean, cov, *, squared=False):
     if X.shape[0]:
         n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
         bounds = fixed_chunk_bounds(X.shape[0], n_chunks)
-        with kernel_threads(X.shape[0] * X.shape[1] ** 2, "flops", blas="inside"):
-            mahalanobis_rows(X, mean, transform, bounds, BLOCK_ROWS, out, squared)
+        with kernel_threads(X.shape[0] * X.shape[1] ** 2, "flops"):
+            rows, width = tile_shape()
+            upack, depths = pack_strips(transform, width)
+            _norm_tiles.norm_kernel(rows, width)(X, mean, upack, depths, bounds, BLOCK_ROWS, out,
+                                                 squared)
     return out

@@ -1,0 +1,98 @@
+"""LLVM IR helpers for the register-tile intrinsics (``<W x T>`` vector code).
+
+numba leaves short loops scalar (its SLP vectorizer is off), so the tile
+kernels (:mod:`.linalg._sqdist_tiles`, :mod:`.stats._norm_tiles`,
+:mod:`.conv._direct_s2`) emit their vector code themselves; this module
+holds what they share: typed constants, broadcasts, vector loads and stores,
+fused multiply-adds and a tile's accumulation loop.
+"""
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+
+
+class VectorIR:
+    """Vector code of ``width`` elements of a float ``dtype`` (a numba type) for one builder."""
+
+    def __init__(self, context, builder, dtype, width):
+        self.builder = builder
+        self.width = width
+        self.elt = context.get_data_type(dtype)
+        self.size = context.get_abi_sizeof(self.elt)
+        self.vec = ir.VectorType(self.elt, width)
+        self.intp = context.get_value_type(types.intp)
+        self.i32 = ir.IntType(32)
+        self.zero = ir.Constant(self.vec, [0.0] * width)
+        self._fma = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(self.vec, [self.vec] * 3),
+            f"llvm.fma.v{width}{'f32' if self.size == 4 else 'f64'}")
+
+    def const(self, value):
+        """An intp constant."""
+        return ir.Constant(self.intp, value)
+
+    def splat(self, value):
+        """The scalar ``value`` in every lane."""
+        undef = ir.Constant(self.vec, ir.Undefined)
+        b = self.builder
+        return b.shuffle_vector(b.insert_element(undef, value, ir.Constant(self.i32, 0)), undef,
+                                ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
+
+    def splat_int(self, value):
+        """The intp ``value`` in every lane of an integer vector."""
+        vec = ir.VectorType(self.intp, self.width)
+        undef = ir.Constant(vec, ir.Undefined)
+        b = self.builder
+        return b.shuffle_vector(b.insert_element(undef, value, ir.Constant(self.i32, 0)), undef,
+                                ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
+
+    def pointer(self, base, offset):
+        """``base + offset`` (elements) as a vector pointer."""
+        return self.builder.bitcast(self.builder.gep(base, [offset]), self.vec.as_pointer())
+
+    def load(self, base, offset):
+        """One unaligned vector load at ``base + offset``."""
+        return self.builder.load(self.pointer(base, offset), align=self.size)
+
+    def store(self, value, base, offset):
+        """One unaligned vector store at ``base + offset``."""
+        self.builder.store(value, self.pointer(base, offset), align=self.size)
+
+    def fma(self, a, b, c):
+        return self.builder.call(self._fma, [a, b, c])
+
+    def accumulators(self, n, initial=None):
+        """``n`` vector accumulators (allocas that LLVM promotes to registers)."""
+        accs = [cgutils.alloca_once(self.builder, self.vec) for _ in range(n)]
+        for acc in accs:
+            self.builder.store(self.zero if initial is None else initial, acc)
+        return accs
+
+    def accumulate_rows(self, rows, strip, depth):
+        """Accumulators ``acc[r] = sum_k rows[r][k] * strip[k * width : (k + 1) * width]``
+        for ``k < depth``: one broadcast per row and one vector load per step."""
+        b = self.builder
+        accs = self.accumulators(len(rows))
+        with cgutils.for_range(b, depth) as loop:
+            features = self.load(strip, b.mul(loop.index, self.const(self.width)))
+            for row, acc in zip(rows, accs):
+                a = self.splat(b.load(b.gep(row, [loop.index])))
+                b.store(self.fma(a, features, b.load(acc)), acc)
+        return accs
+
+    def lane_sum(self, value):
+        """The sum of a vector's lanes, by halves (a fixed order); a width that is no
+        power of two is padded with zeros first."""
+        b, width = self.builder, self.width
+        padded = 1 << (width - 1).bit_length()
+        if padded != width:  # mask indices from `width` on pick the zero vector's lanes
+            value = b.shuffle_vector(value, self.zero, ir.Constant(
+                ir.VectorType(self.i32, padded), [min(i, width) for i in range(padded)]))
+        half = padded
+        while half > 1:
+            half //= 2
+            lo, hi = (b.shuffle_vector(value, value, ir.Constant(ir.VectorType(self.i32, half),
+                                                                 list(range(start, start + half))))
+                      for start in (0, half))
+            value = b.fadd(lo, hi)
+        return b.extract_element(value, ir.Constant(self.i32, 0))

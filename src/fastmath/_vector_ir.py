@@ -58,6 +58,20 @@ class VectorIR:
         """One unaligned vector store at ``base + offset``."""
         self.builder.store(value, self.pointer(base, offset), align=self.size)
 
+    def store_lanes(self, value, dst, count, whole):
+        """Store ``value`` at the element pointer ``dst``: every lane when ``whole``
+        (an i1), else only the first ``count`` (a row's last, partial vector)."""
+        b = self.builder
+        with b.if_else(whole) as (then, partial):
+            with then:
+                b.store(value, b.bitcast(dst, self.vec.as_pointer()), align=self.size)
+            with partial:
+                spill = cgutils.alloca_once(b, self.vec)
+                b.store(value, spill)
+                lanes = b.bitcast(spill, self.elt.as_pointer())
+                with cgutils.for_range(b, count) as lane:
+                    b.store(b.load(b.gep(lanes, [lane.index])), b.gep(dst, [lane.index]))
+
     def fma(self, a, b, c):
         return self.builder.call(self._fma, [a, b, c])
 

@@ -47,7 +47,7 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
         x0_, cs, rs, ps, w0_, nc, k0_, o0_, ks, orow, cols_ = (
             args[j] for j in (1, 2, 3, 4, 6, 7, 9, 11, 12, 13, 14))
         v_ir = VectorIR(context, builder, dtype, width)
-        const, splat, elt, size, vec = v_ir.const, v_ir.splat, v_ir.elt, v_ir.size, v_ir.vec
+        const, splat, size, vec = v_ir.const, v_ir.splat, v_ir.size, v_ir.vec
 
         def vector_at(ptr):
             return builder.bitcast(ptr, vec.as_pointer())
@@ -81,21 +81,12 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                                           accs[r][rr])
 
         whole = builder.icmp_signed(">=", cols_, const(width))
-        spill = cgutils.alloca_once(builder, vec)
         for r in range(n_k):
             for rr in range(n_rows):
                 v = builder.load(accs[r][rr])
                 dst = builder.gep(oa.data, [builder.add(o0_, builder.add(
                     builder.mul(const(r), ks), builder.mul(const(rr), orow)))])
-                with builder.if_else(whole) as (then, partial):
-                    with then:
-                        builder.store(v, vector_at(dst), align=size)
-                    with partial:  # the row's last columns
-                        builder.store(v, spill)
-                        src = builder.bitcast(spill, elt.as_pointer())
-                        with cgutils.for_range(builder, cols_) as c:
-                            builder.store(builder.load(builder.gep(src, [c.index])),
-                                          builder.gep(dst, [c.index]))
+                v_ir.store_lanes(v, dst, cols_, whole)  # a row's last columns: some lanes
         return context.get_dummy_value()
 
     return types.none(xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,

@@ -14,7 +14,6 @@ rows of a chunk pass over them.
 """
 from llvmlite import ir
 from numba import prange, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config.cpu import compile_features
@@ -69,7 +68,7 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
                                 for j in (0, 2, 4, 5, 6))
         first_row, strip = args[1], args[3]
         v_ir = VectorIR(context, builder, dtype, width)
-        const, splat, elt, size, zero = v_ir.const, v_ir.splat, v_ir.elt, v_ir.size, v_ir.zero
+        const, splat, size, zero = v_ir.const, v_ir.splat, v_ir.size, v_ir.zero
 
         def vector_at(ptr):
             return builder.bitcast(ptr, v_ir.vec.as_pointer())
@@ -85,7 +84,6 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
         yy_strip = builder.load(vector_at(builder.gep(yya.data, [col0])), align=size)
         cols = builder.sub(m, col0)
         whole = builder.icmp_signed(">=", cols, const(width))
-        spill = cgutils.alloca_once(builder, v_ir.vec)
         two = ir.Constant(v_ir.vec, [2.0] * width)
         for r in range(rows):
             row = builder.add(first_row, const(r))
@@ -93,15 +91,7 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
             v = builder.fsub(builder.fadd(xx_row, yy_strip), builder.fmul(two, builder.load(accs[r])))
             v = builder.select(builder.fcmp_ordered("<", v, zero), zero, v)  # NaN compares false
             dst = builder.gep(oa.data, [builder.add(builder.mul(row, m), col0)])
-            with builder.if_else(whole) as (then, partial):
-                with then:
-                    builder.store(v, vector_at(dst), align=size)
-                with partial:  # the last strip: only its first `cols` columns exist
-                    builder.store(v, spill)
-                    src = builder.bitcast(spill, elt.as_pointer())
-                    with cgutils.for_range(builder, cols) as c:
-                        builder.store(builder.load(builder.gep(src, [c.index])),
-                                      builder.gep(dst, [c.index]))
+            v_ir.store_lanes(v, dst, cols, whole)  # the last strip: its first `cols` columns
         return context.get_dummy_value()
 
     return types.none(x, i, ypack, s, xx, yy, out, R, W), codegen

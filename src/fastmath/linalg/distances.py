@@ -128,7 +128,11 @@ def _tiled(xc, yc, xx, yy, out, symmetric):
         block = -(-tiles.MIRROR_TILE // width) * width
         bounds = np.unique(np.append(np.arange(0, n, block), n))
     else:
-        bounds = fixed_chunk_bounds(n, CHUNKS_PER_THREAD * threads_for(work, "flops"), rows)
+        # whole tiles of rows per chunk: a chunk's last rows go one at a time, at an
+        # eighth of the rate (125-row chunks made a 1000-row call 1.2x to 1.5x slower)
+        n_chunks = CHUNKS_PER_THREAD * threads_for(work, "flops")
+        tile_bounds = fixed_chunk_bounds(-(-n // rows), n_chunks)
+        bounds = np.minimum(tile_bounds * rows, n)
     with kernel_threads(work, "flops"):
         tiles.tiled_kernel(rows, width, symmetric)(xc, ypack, xx, yy_padded, out,
                                                    bounds.astype(np.int64), group)

@@ -138,3 +138,15 @@ def test_empty_batch_and_no_output_channels(rng):
     assert fm.conv2d(np.ones((0, 3, 8, 8)), w, stride=2, padding=1).shape == (0, 4, 4, 4)
     out = fm.conv2d(np.ones((2, 3, 8, 8)), np.ones((0, 3, 3, 3)), stride=2, padding=1)
     assert out.shape == (2, 0, 4, 4)
+
+
+def test_bad_input_to_a_stride_2_layer_names_the_argument():
+    x = np.ones((2, 4, 9, 9))
+    with pytest.raises(ValueError, match="channel mismatch"):
+        fm.conv2d(x, np.ones((8, 3, 3, 3)), stride=2, padding=1)
+    with pytest.raises(ValueError, match="bias"):
+        fm.conv2d(x, np.ones((8, 4, 3, 3)), np.ones(7), stride=2, padding=1)
+    with pytest.raises(ValueError, match="stride"):
+        fm.conv2d(x, np.ones((8, 4, 3, 3)), stride=0)
+    with pytest.raises(TypeError, match="x"):
+        fm.conv2d(np.full((2, 4, 9, 9), "a"), np.ones((8, 4, 3, 3)), stride=2)

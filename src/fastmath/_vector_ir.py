@@ -31,20 +31,16 @@ class VectorIR:
         """An intp constant."""
         return ir.Constant(self.intp, value)
 
-    def splat(self, value):
-        """The scalar ``value`` in every lane."""
-        undef = ir.Constant(self.vec, ir.Undefined)
+    def splat(self, value, vec=None):
+        """The scalar ``value`` in every lane (of ``vec``, a vector type, default the float one)."""
+        undef = ir.Constant(vec or self.vec, ir.Undefined)
         b = self.builder
         return b.shuffle_vector(b.insert_element(undef, value, ir.Constant(self.i32, 0)), undef,
                                 ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
 
     def splat_int(self, value):
         """The intp ``value`` in every lane of an integer vector."""
-        vec = ir.VectorType(self.intp, self.width)
-        undef = ir.Constant(vec, ir.Undefined)
-        b = self.builder
-        return b.shuffle_vector(b.insert_element(undef, value, ir.Constant(self.i32, 0)), undef,
-                                ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
+        return self.splat(value, ir.VectorType(self.intp, self.width))
 
     def pointer(self, base, offset):
         """``base + offset`` (elements) as a vector pointer."""

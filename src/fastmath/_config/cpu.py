@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-__all__ = ["compile_features", "fast_gathers"]
+__all__ = ["compile_features", "fast_gathers", "vector_bytes"]
 
 
 @lru_cache(maxsize=None)
@@ -28,3 +28,9 @@ def fast_gathers() -> bool:
     on an AMD EPYC with AVX2 only (znver3) it was 1.3x slower.
     """
     return "avx512f" in compile_features()
+
+
+def vector_bytes() -> int:
+    """Width of the vector registers numba compiles for: 64 bytes with AVX-512, else 32
+    (AVX2). The register-tile kernels size their tiles by it."""
+    return 64 if "avx512f" in compile_features() else 32

@@ -47,10 +47,7 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
         x0_, cs, rs, ps, w0_, nc, k0_, o0_, ks, orow, cols_ = (
             args[j] for j in (1, 2, 3, 4, 6, 7, 9, 11, 12, 13, 14))
         v_ir = VectorIR(context, builder, dtype, width)
-        const, splat, size, vec = v_ir.const, v_ir.splat, v_ir.size, v_ir.vec
-
-        def vector_at(ptr):
-            return builder.bitcast(ptr, vec.as_pointer())
+        const, splat, vec = v_ir.const, v_ir.splat, v_ir.vec
 
         accs = [[cgutils.alloca_once(builder, vec) for _ in range(n_rows)] for _ in range(n_k)]
         for r in range(n_k):
@@ -71,8 +68,7 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                         offset = builder.add(builder.mul(const(2 * rr + kh), rs),
                                              builder.add(builder.mul(const(kw % 2), ps),
                                                          const(kw // 2)))
-                        inputs.append(builder.load(vector_at(builder.gep(x_c, [offset])),
-                                                   align=size))
+                        inputs.append(v_ir.load(x_c, offset))
                     for r in range(n_k):
                         wv = splat(builder.load(builder.gep(w_rows[r],
                                                             [builder.add(w_c, const(3 * kh + kw))])))
@@ -104,20 +100,12 @@ def _split_pairs(typingctx, src, s0, evens, e0, odds, o0, W):
 
     def codegen(context, builder, sig, args):
         sa, ea, oa = (context.make_array(sig.args[j])(context, builder, args[j]) for j in (0, 2, 4))
-        elt = context.get_data_type(sig.args[0].dtype)
-        size = context.get_abi_sizeof(elt)
-        vec = ir.VectorType(elt, width)
-        i32 = ir.IntType(32)
-
-        def at(base, offset):
-            return builder.bitcast(builder.gep(base, [offset]), vec.as_pointer())
-
-        lo = builder.load(at(sa.data, args[1]), align=size)
-        hi = builder.load(at(builder.gep(sa.data, [ir.Constant(args[1].type, width)]), args[1]),
-                          align=size)
+        v_ir = VectorIR(context, builder, sig.args[0].dtype, width)
+        lo = v_ir.load(sa.data, args[1])
+        hi = v_ir.load(sa.data, builder.add(args[1], v_ir.const(width)))
         for dst, first, offset in ((ea, 0, args[3]), (oa, 1, args[5])):
-            mask = ir.Constant(ir.VectorType(i32, width), [2 * i + first for i in range(width)])
-            builder.store(builder.shuffle_vector(lo, hi, mask), at(dst.data, offset), align=size)
+            mask = ir.Constant(ir.VectorType(v_ir.i32, width), [2 * i + first for i in range(width)])
+            v_ir.store(builder.shuffle_vector(lo, hi, mask), dst.data, offset)
         return context.get_dummy_value()
 
     return types.none(src, s0, evens, e0, odds, o0, W), codegen

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._chunks import CHUNKS_PER_THREAD
-from .._config.cpu import compile_features
+from .._config.cpu import vector_bytes
 from .._config.threads import kernel_threads, threads_for
 from . import _direct_s2
 
@@ -49,9 +49,8 @@ def tile_shape(itemsize: int) -> tuple:
     (the 32-channel layer at one thread: 4 x 4 2.48-2.54 ms, 4 x 2 2.54-2.65,
     8 x 2 2.90-2.94, 8 x 1 2.96, 2 x 8 3.44), 4 x 2 of AVX2's 16.
     """
-    vector_bytes = 64 if "avx512f" in compile_features() else 32
-    rows = 4 if vector_bytes == 64 else 2
-    return 4, rows, vector_bytes // itemsize
+    width = vector_bytes()
+    return 4, (4 if width == 64 else 2), width // itemsize
 
 
 def forward(x, weight, bias, geo, out):

@@ -16,7 +16,7 @@ from llvmlite import ir
 from numba import prange, types
 from numba.extending import intrinsic
 
-from .._config.cpu import compile_features
+from .._config.cpu import vector_bytes
 from .._config.jit import jit, jit_parallel
 from .._vector_ir import VectorIR
 
@@ -35,9 +35,8 @@ def tile_shape(itemsize: int) -> tuple:
     float64 ran 1.2x slower, 12 x 16 1.08x, 4 x 32 1.2x), 4 rows of two
     256-bit vectors with AVX2's 16.
     """
-    vector_bytes = 64 if "avx512f" in compile_features() else 32
-    rows = 8 if vector_bytes == 64 else 4
-    return rows, 2 * vector_bytes // itemsize
+    width = vector_bytes()
+    return (8 if width == 64 else 4), 2 * width // itemsize
 
 
 def _is_array(t, ndim, dtype):
@@ -68,10 +67,7 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
                                 for j in (0, 2, 4, 5, 6))
         first_row, strip = args[1], args[3]
         v_ir = VectorIR(context, builder, dtype, width)
-        const, splat, size, zero = v_ir.const, v_ir.splat, v_ir.size, v_ir.zero
-
-        def vector_at(ptr):
-            return builder.bitcast(ptr, v_ir.vec.as_pointer())
+        const, splat, zero = v_ir.const, v_ir.splat, v_ir.zero
 
         d = builder.extract_value(xa.shape, 1)
         m = builder.extract_value(oa.shape, 1)
@@ -81,7 +77,7 @@ def sqdist_tile(typingctx, x, i, ypack, s, xx, yy, out, R, W):
         accs = v_ir.accumulate_rows(x_rows, strip_data, d)
 
         col0 = builder.mul(strip, const(width))
-        yy_strip = builder.load(vector_at(builder.gep(yya.data, [col0])), align=size)
+        yy_strip = v_ir.load(yya.data, col0)
         cols = builder.sub(m, col0)
         whole = builder.icmp_signed(">=", cols, const(width))
         two = ir.Constant(v_ir.vec, [2.0] * width)

@@ -6,7 +6,7 @@ import scipy.linalg
 
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
-from .._config.cpu import compile_features
+from .._config.cpu import vector_bytes
 from .._validation import as_float_array, check_shape
 from . import _norm_tiles
 
@@ -17,7 +17,8 @@ BLOCK_ROWS = 256  # centred rows kept in cache: 64 KiB at 32 features
 def tile_shape() -> tuple:
     """``(R, W)``: rows and float64 columns of a tile of :mod:`._norm_tiles`: 8 rows of
     one 512-bit vector with AVX-512, 4 of one 256-bit vector with AVX2."""
-    return (8, 8) if "avx512f" in compile_features() else (4, 4)
+    width = vector_bytes()
+    return (8 if width == 64 else 4), width // 8
 
 
 def pack_strips(transform, width):

@@ -349,7 +349,7 @@ def _strided_backward_calls(monkeypatch):
     from fastmath.conv import _winograd_s2, winograd_strided
 
     monkeypatch.setattr(winograd_strided, "MIN_WORK", 0)
-    return _record_calls(monkeypatch, _winograd_s2, ("from_phases", "weight_grad_parts"))
+    return _record_calls(monkeypatch, _winograd_s2, ("input_grad", "weight_grad_parts"))
 
 
 @pytest.mark.parametrize("case", [c for c in STRIDED_CASES if c[1] <= 32] + [
@@ -369,7 +369,7 @@ def test_strided_winograd_backward_matches_reference(rng, monkeypatch, case):
     np.testing.assert_allclose(gx, want_gx, rtol=0, atol=2e-5 * np.abs(want_gx).max())
     np.testing.assert_allclose(gw, want_gw, rtol=0, atol=2e-5 * np.abs(want_gw).max())
     np.testing.assert_allclose(gb, g.astype(float).sum(axis=(0, 2, 3)), rtol=1e-5, atol=1e-3)
-    assert sorted(calls) == ["from_phases", "weight_grad_parts"]
+    assert sorted(calls) == ["input_grad", "weight_grad_parts"]
 
 
 @pytest.mark.parametrize("dtype, c, padding, why", [
@@ -406,7 +406,7 @@ def test_strided_winograd_backward_non_finite_goes_direct(rng, monkeypatch, wher
         np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
         ok = np.isfinite(b)
         np.testing.assert_allclose(a[ok], b[ok], rtol=0, atol=2e-5 * np.abs(b[ok]).max())
-    assert calls == {"grad_out": [], "x": ["from_phases"], "weight": ["weight_grad_parts"]}[where]
+    assert calls == {"grad_out": [], "x": ["input_grad"], "weight": ["weight_grad_parts"]}[where]
 
 
 def test_strided_winograd_backward_empty_batch_and_bad_input(rng, monkeypatch):
@@ -432,7 +432,7 @@ def test_strided_winograd_backward_overflow_goes_direct(rng, monkeypatch):
     assert np.isfinite(gw).all()
     np.testing.assert_allclose(gx, want_gx, rtol=1e-5)
     np.testing.assert_allclose(gw, want_gw, rtol=1e-5)
-    assert calls == ["from_phases"]  # the weight gradient's terms could overflow
+    assert calls == ["input_grad"]  # the weight gradient's terms could overflow
 
 
 @pytest.mark.parametrize("layout", ["F", "strided", "reversed"])
@@ -448,7 +448,7 @@ def test_strided_winograd_backward_any_layout_and_thread_count(rng, monkeypatch,
     for a, b, c in zip(want, got, one):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
-    assert sorted(calls) == ["from_phases"] * 3 + ["weight_grad_parts"] * 3
+    assert sorted(calls) == ["input_grad"] * 3 + ["weight_grad_parts"] * 3
 
 
 @pytest.mark.parametrize("case, why", [

@@ -106,3 +106,54 @@ class VectorIR:
                       for start in (0, half))
             value = b.fadd(lo, hi)
         return b.extract_element(value, ir.Constant(self.i32, 0))
+
+    def split_pairs(self, lo, hi):
+        """The even and the odd elements of the ``2 * width`` elements ``lo``, ``hi``."""
+        return [self.builder.shuffle_vector(lo, hi, ir.Constant(
+            ir.VectorType(self.i32, self.width), [2 * i + first for i in range(self.width)]))
+            for first in (0, 1)]
+
+    def transpose(self, rows):
+        """The ``width`` x ``width`` block ``rows`` (one vector per row) transposed:
+        one stage of two-source shuffles per bit of the index, each swapping the
+        lanes and rows that differ in that bit. ``width`` must be a power of two."""
+        b, width = self.builder, self.width
+        rows = list(rows)
+        d = 1
+        while d < width:
+            lo_mask = [lane if lane & d == 0 else width + lane - d for lane in range(width)]
+            hi_mask = [lane + d if lane & d == 0 else width + lane for lane in range(width)]
+            for i in range(width):
+                if i & d == 0:
+                    a, c = rows[i], rows[i + d]
+                    rows[i] = b.shuffle_vector(a, c, ir.Constant(ir.VectorType(self.i32, width),
+                                                                  lo_mask))
+                    rows[i + d] = b.shuffle_vector(a, c, ir.Constant(
+                        ir.VectorType(self.i32, width), hi_mask))
+            d *= 2
+        return rows
+
+    def max_magnitude(self, values):
+        """The largest magnitude in the vectors ``values`` (a scalar), NaN if one
+        holds a NaN."""
+        b, width = self.builder, self.width
+        suffix = f"v{width}{'f32' if self.size == 4 else 'f64'}"
+        fabs, maxnum = (cgutils.get_or_insert_function(
+            b.module, ir.FunctionType(self.vec, [self.vec] * arity), f"llvm.{name}.{suffix}")
+            for name, arity in (("fabs", 1), ("maxnum", 2)))
+        top, nan = None, None
+        for value in values:
+            magnitude = b.call(fabs, [value])
+            unordered = b.fcmp_unordered("uno", value, value)
+            top = magnitude if top is None else b.call(maxnum, [top, magnitude])
+            nan = unordered if nan is None else b.or_(nan, unordered)
+        half = width
+        while half > 1:  # lane maximum by halves
+            half //= 2
+            lo, hi = (b.shuffle_vector(top, top, ir.Constant(ir.VectorType(self.i32, width), [
+                start + lane if lane < half else 0 for lane in range(width)])) for start in (0, half))
+            top = b.call(maxnum, [lo, hi])
+        any_nan = b.icmp_unsigned("!=", b.bitcast(nan, ir.IntType(width)),
+                                  ir.Constant(ir.IntType(width), 0))
+        return b.select(any_nan, ir.Constant(self.elt, float("nan")),
+                        b.extract_element(top, ir.Constant(self.i32, 0)))

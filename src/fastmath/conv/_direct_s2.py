@@ -10,7 +10,6 @@ summed in ``RK * ROWS`` vector registers over all channels and taps, each
 tap one broadcast weight per output channel, and written once.
 """
 import numpy as np
-from llvmlite import ir
 from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -103,9 +102,8 @@ def _split_pairs(typingctx, src, s0, evens, e0, odds, o0, W):
         v_ir = VectorIR(context, builder, sig.args[0].dtype, width)
         lo = v_ir.load(sa.data, args[1])
         hi = v_ir.load(sa.data, builder.add(args[1], v_ir.const(width)))
-        for dst, first, offset in ((ea, 0, args[3]), (oa, 1, args[5])):
-            mask = ir.Constant(ir.VectorType(v_ir.i32, width), [2 * i + first for i in range(width)])
-            v_ir.store(builder.shuffle_vector(lo, hi, mask), dst.data, offset)
+        for dst, half, offset in zip((ea, oa), v_ir.split_pairs(lo, hi), (args[3], args[5])):
+            v_ir.store(half, dst.data, offset)
         return context.get_dummy_value()
 
     return types.none(src, s0, evens, e0, odds, o0, W), codegen

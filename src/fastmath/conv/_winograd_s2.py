@@ -21,9 +21,10 @@ from numba import prange
 
 from .._config.jit import jit, jit_parallel
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
-from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT
-from ._winograd import (input_tiles_of, output_tiles_of, summed_parts, tile_grid,
-                        weight_grad_parts_of)
+from ._channel_transpose import block_width, transpose_block
+from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT, channel_runs
+from ._winograd import (TILE, _tile_origin, input_tiles_of, output_tiles_of, summed_parts,
+                        tile_grid, weight_grad_parts_of)
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -42,9 +43,11 @@ def to_phases(x, pt, pl, xq, largest):
     """xq[n, i, j, slot(p, q) * C + c] = x[n, c, 2i + p - pt, 2j + q - pl], zero
     outside ``x``; :data:`SLOTS` orders the phases (columns past the buffer's
     width are left out). largest[t] = the largest magnitude copied into buffer
-    row t (of all images), NaN if one is NaN."""
+    row t (of all images), NaN if one is NaN. ``x`` and ``xq`` must be
+    C-contiguous."""
     n_img, c_in, h, w = x.shape
-    rows, cols = xq.shape[1], xq.shape[2]
+    rows, cols, c4 = xq.shape[1], xq.shape[2], xq.shape[3]
+    lanes, flat = block_width(x), x.reshape(-1)
     width = min(w, 2 * cols - pl)  # the input columns that land in the buffer
     zero = x.dtype.type(0)
     for t in prange(n_img * rows):
@@ -64,16 +67,36 @@ def to_phases(x, pt, pl, xq, largest):
                 dst[:j0, base:base + c_in] = 0
                 dst[j1:, base:base + c_in] = 0
             b0, b1 = SLOTS[p, 0] * c_in, SLOTS[p, 1] * c_in
+            # blocks of `lanes` channels by 2 * `lanes` input columns, split by
+            # parity and transposed in registers; input column s lands in phase
+            # (s + pl) % 2 at j = (s + pl) // 2
+            c_blocks = c_in - c_in % lanes
+            s_end = 0
+            while (s_end + 2 * lanes <= width
+                   and (s_end + pl) // 2 + 1 + lanes <= cols):
+                s_end += 2 * lanes
+            flat_dst = dst.reshape(-1)
+            for c0 in range(0, c_blocks, lanes):
+                row0 = ((n * c_in + c0) * h + y) * w
+                for s in range(0, s_end, 2 * lanes):
+                    j = (s + pl) // 2
+                    if (s + pl) % 2 == 0:
+                        evens, odds = j * c4 + b0 + c0, j * c4 + b1 + c0
+                    else:
+                        evens, odds = j * c4 + b1 + c0, (j + 1) * c4 + b0 + c0
+                    top = max(top, ordered_key(transpose_block(flat, row0 + s, h * w, flat_dst,
+                                                               evens, odds, c4, 2)))
             for c in range(c_in):
                 src = x[n, c, y]
-                for xx in range(width):  # the row read once, in order
+                s_start = s_end if c < c_blocks else 0
+                for xx in range(s_start, width):  # in order
                     col = xx + pl
                     j = np.uint64(col >> 1)  # unsigned: no wraparound tests
                     if col & 1:
                         dst[j, np.uint64(b1 + c)] = src[np.uint64(xx)]
                     else:
                         dst[j, np.uint64(b0 + c)] = src[np.uint64(xx)]
-                top = max_magnitude_key(src, width, top)
+                top = max_magnitude_key(src[s_start:], width - s_start, top)
         largest[t] = from_ordered_key(top, zero)
 
 
@@ -121,6 +144,7 @@ def weight_transform(weight, u, flipped, top, left):
 
 _input_tiles = input_tiles_of(S2_INPUT)
 _output_tiles = output_tiles_of(S2_OUTPUT)
+_output_run = channel_runs(S2_OUTPUT)
 weight_grad_parts = weight_grad_parts_of(S2_INPUT, S2_GRAD)
 
 
@@ -140,14 +164,35 @@ def channel_range(t, c_in):
     return 0, 4 * c_in
 
 
-@jit_parallel
-def forward(xq, u, bias, tiles_per_chunk, out, phased):
-    """out[n, k] = bias[k] + stride-1 2x2 correlation of the NHWC buffer ``xq``
-    with the weights whose transform is ``u``, parallel over fixed chunks of
-    tiles (the result does not depend on the thread count). ``xq`` must hold
-    at least ``4 * ceil(OH / 4) + 1`` rows and as many columns. ``phased``:
+@jit
+def _chunk_products(xq, u, p0, cnt, tiles_h, tiles_w, phased, v, m, vr, vr1):
+    """m[t, :cnt] = (input tiles p0 .. p0 + cnt - 1 of ``xq``, transformed)[t] @ u[t]
+    for the 25 positions t; ``v``, ``vr`` and ``vr1`` are scratch. ``phased``:
     ``xq`` holds the four phases of an input (:func:`to_phases`), so some
     positions need only some of its channels (:func:`channel_range`)."""
+    c_in = xq.shape[3]
+    _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v)
+    for t in range(25):
+        lo, hi = channel_range(t, c_in // 4) if phased else (0, c_in)
+        if hi - lo == c_in:
+            np.dot(v[t, :cnt], u[t], m[t, :cnt])
+            continue
+        part = vr if hi - lo == vr.shape[1] else vr1
+        for r in range(cnt):
+            src = v[t, r]
+            dst = part[r]
+            for c in range(hi - lo):
+                dst[c] = src[lo + c]
+        np.dot(part[:cnt], u[t, lo:hi], m[t, :cnt])
+
+
+@jit_parallel
+def forward(xq, u, bias, tiles_per_chunk, out):
+    """out[n, k] = bias[k] + stride-1 2x2 correlation of the buffer ``xq`` of the
+    input's phases (:func:`to_phases`) with the weights whose transform is
+    ``u``, parallel over fixed chunks of tiles (the result does not depend on
+    the thread count). ``xq`` must hold at least ``4 * ceil(OH / 4) + 1`` rows
+    and as many columns."""
     n_img, c_in = xq.shape[0], xq.shape[3]
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
@@ -159,38 +204,64 @@ def forward(xq, u, bias, tiles_per_chunk, out, phased):
         m = np.empty((25, cnt + 1, k_out), xq.dtype)
         vr = np.empty((cnt, c_in // 2), xq.dtype)  # the positions that need fewer phases
         vr1 = np.empty((cnt, c_in // 4), xq.dtype)
-        _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v)
-        for t in range(25):
-            lo, hi = channel_range(t, c_in // 4) if phased else (0, c_in)
-            if hi - lo == c_in:
-                np.dot(v[t, :cnt], u[t], m[t, :cnt])
-                continue
-            part = vr if hi - lo == vr.shape[1] else vr1
-            for r in range(cnt):
-                src = v[t, r]
-                dst = part[r]
-                for c in range(hi - lo):
-                    dst[c] = src[lo + c]
-            np.dot(part[:cnt], u[t, lo:hi], m[t, :cnt])
+        _chunk_products(xq, u, p0, cnt, tiles_h, tiles_w, True, v, m, vr, vr1)
         _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
 
 
 @jit_parallel
-def from_phases(planes, grad_x):
-    """grad_x[n, c, 2Y + p, 2X + q] = planes[n, slot(p, q) * C + c, Y, X]: the input
-    gradient from its four phases."""
-    n_img, c_in, h, w = grad_x.shape
-    for t in prange(n_img * c_in):
-        n, c = t // c_in, t % c_in
-        for y in range(h):
-            src0 = planes[n, SLOTS[y % 2, 0] * c_in + c, y // 2]  # the even columns
-            src1 = planes[n, SLOTS[y % 2, 1] * c_in + c, y // 2]
-            dst = grad_x[n, c, y]
-            for j in range(w // 2):  # unsigned: no wraparound tests
-                dst[np.uint64(2 * j)] = src0[np.uint64(j)]
-                dst[np.uint64(2 * j + 1)] = src1[np.uint64(j)]
-            if w % 2:
-                dst[w - 1] = src0[w // 2]
+def input_grad(gp, u, tiles_per_chunk, grad_x):
+    """grad_x[n, c, 2Y + p, 2X + q] = phase (p, q) of the input gradient at (Y, X):
+    the stride-1 2x2 correlation of the padded NHWC ``grad_out`` buffer ``gp``
+    with the flipped weights whose transform is ``u`` (25, K, 4C), channel
+    ``slot(p, q) * C + c`` (see :func:`weight_transform`). Each tile's four
+    phases are transformed into a small buffer and written interleaved, 8x8
+    values of each channel, so the phases never make a full-size copy.
+    Parallel over fixed chunks of tiles, like :func:`forward`."""
+    n_img, k_out = gp.shape[0], gp.shape[3]
+    c4 = u.shape[2]
+    rows, cols = (grad_x.shape[2] + 1) // 2, (grad_x.shape[3] + 1) // 2
+    tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, rows, cols, tiles_per_chunk)
+    for chunk in prange(n_chunks):
+        p0 = chunk * tiles_per_chunk
+        cnt = min(tiles_per_chunk, total - p0)
+        v = np.empty((25, cnt + 1, k_out), gp.dtype)
+        m = np.empty((25, cnt + 1, c4), gp.dtype)
+        tmp = np.empty((TILE, TILE, c4), gp.dtype)
+        _chunk_products(gp, u, p0, cnt, tiles_h, tiles_w, False, v, m, v[0], v[0])
+        src, tile_step = m.reshape(-1), m.shape[1] * c4
+        for q in range(cnt):
+            _output_run(c4, src, q * c4, 5 * tile_step, tile_step, tmp.reshape(-1), 0,
+                        TILE * c4, c4, None)
+            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            _interleave_tile(tmp, n, y0, x0, grad_x)
+
+
+@jit
+def _interleave_tile(tmp, n, y0, x0, grad_x):
+    """grad_x[n, c, 2(y0 + i) + p, 2(x0 + j) + q] = tmp[i, j, slot(p, q) * C + c],
+    the rows and columns past grad_x's edge dropped."""
+    c_in, h, w = grad_x.shape[1], grad_x.shape[2], grad_x.shape[3]
+    if 2 * (y0 + TILE) <= h and 2 * (x0 + TILE) <= w:
+        for c in range(c_in):
+            for i in range(TILE):
+                for p in range(2):
+                    s0, s1 = SLOTS[p, 0] * c_in + c, SLOTS[p, 1] * c_in + c
+                    row = grad_x[n, c, 2 * (y0 + i) + p]
+                    for j in range(TILE):  # unsigned: no wraparound tests
+                        row[np.uint64(2 * (x0 + j))] = tmp[i, j, s0]
+                        row[np.uint64(2 * (x0 + j) + 1)] = tmp[i, j, s1]
+        return
+    for c in range(c_in):
+        for i in range(TILE):
+            for p in range(2):
+                y = 2 * (y0 + i) + p
+                if y >= h:
+                    continue
+                for j in range(TILE):
+                    for q in range(2):
+                        xx = 2 * (x0 + j) + q
+                        if xx < w:
+                            grad_x[n, c, y, xx] = tmp[i, j, SLOTS[p, q] * c_in + c]
 
 
 @jit_parallel

@@ -77,7 +77,7 @@ def forward(x, weight, bias, geo, out):
     with kernel_threads(geo.flops, "flops", blas="inside",
                         gemm=TILES_PER_CHUNK * 4 * geo.c * geo.k):
         _winograd_s2.weight_transform(weight, u, False, 0, 0)
-        _winograd_s2.forward(xq, u, bias, TILES_PER_CHUNK, out, True)
+        _winograd_s2.forward(xq, u, bias, TILES_PER_CHUNK, out)
     return True
 
 
@@ -102,13 +102,9 @@ def backward(grad_out, x, weight, geo, grad_x):
         u = np.empty((25, 4 * geo.c, geo.k), x.dtype)
         _winograd_s2.weight_transform(weight, u, True, geo.ph + 2 * top, geo.pw + 2 * left)
         u = np.ascontiguousarray(u.transpose(0, 2, 1))
-        planes = np.empty((geo.n, 4 * geo.c, rows, cols), x.dtype)
         with kernel_threads(geo.flops, "flops", blas="inside",
                             gemm=TILES_PER_CHUNK * 4 * geo.c * geo.k):
-            _winograd_s2.forward(gp, u, np.zeros(4 * geo.c, x.dtype), TILES_PER_CHUNK, planes,
-                                 False)
-        with kernel_threads(grad_x.size, "elementwise"):
-            _winograd_s2.from_phases(planes, grad_x)
+            _winograd_s2.input_grad(gp, u, TILES_PER_CHUNK, grad_x)
         done = True
     return done, _weight_grad(x, gp, g_max, top, left, geo)
 

@@ -40,8 +40,11 @@ MIN_WORK = 2 ** 22  # multiply-adds of the direct convolution
 TILES_PER_CHUNK = 24
 BACKWARD_MAX_CHANNELS = 32  # input channels of the backward rule (float32 only)
 # the weight gradient's chunks and fixed groups of chunks: 24 to 192 tiles and
-# 2 to 16 groups measured on two layers, 96 and 4 best or within 5%
-GRAD_TILES_PER_CHUNK = 96
+# 2 to 16 groups measured on two layers, 96 and 4 best or within 5%; after the
+# copies into the phase buffers got faster, 24 to 96 tiles re-measured on four
+# layers at one and two threads: 48 best or within 6% at one thread and up to
+# 22% faster than 96 at two (more chunks balance the groups)
+GRAD_TILES_PER_CHUNK = 48
 GRAD_GROUPS = 4
 
 

@@ -311,12 +311,17 @@ def weight_grad_parts_of(input_kind, grad_kind):
         k_out = gp.shape[3]
         tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
         n_groups = parts.shape[0]
+        # every group's scratch allocated here, in the calling thread: allocated in
+        # the worker threads, buffers of some sizes were returned to the system
+        # and faulted in again on every call (3x slower on a small layer)
+        rows = min(tiles_per_chunk, total) + 1  # + 1: as in forward
+        v_all = np.empty((n_groups, positions, rows, c_in), xp.dtype)
+        z_all = np.empty((n_groups, positions, rows, k_out), xp.dtype)
+        prod_all = np.empty((n_groups, k_out, c_in), xp.dtype)
         for group in prange(n_groups):
             acc = parts[group]
             first = n_chunks * group // n_groups
-            v = np.empty((positions, tiles_per_chunk + 1, c_in), xp.dtype)  # + 1: as in forward
-            z = np.empty((positions, tiles_per_chunk + 1, k_out), xp.dtype)
-            prod = np.empty((k_out, c_in), xp.dtype)
+            v, z, prod = v_all[group], z_all[group], prod_all[group]
             for chunk in range(first, n_chunks * (group + 1) // n_groups):
                 p0 = chunk * tiles_per_chunk
                 cnt = min(tiles_per_chunk, total - p0)

@@ -242,7 +242,7 @@ def test_winograd_weight_gradient_partial_sums_stay_in_their_memory_budget(
     seen = []
     kernel = _winograd.weight_grad_parts
     monkeypatch.setattr(_winograd, "weight_grad_parts",
-                        lambda *a: seen.append(a[-1].shape[0]) or kernel(*a))
+                        lambda *a: seen.append(a[7].shape[0]) or kernel(*a))  # a[7]: parts
     x = rng.standard_normal((2, 16, 64, 64))
     wt = rng.standard_normal((16, 16, 3, 3))
     g = rng.standard_normal((2, 16, 64, 64))
@@ -250,6 +250,29 @@ def test_winograd_weight_gradient_partial_sums_stay_in_their_memory_budget(
     _, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), ((1, 1), (1, 1)))
     np.testing.assert_allclose(gw, want_gw, rtol=0, atol=1e-12 * np.abs(want_gw).max())
     assert seen == ([groups] if groups else [])
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 7])
+def test_winograd_weight_gradient_parts_do_not_depend_on_the_workers(rng, workers):
+    # the groups are fixed by the sizes; the workers only take them in turn
+    from fastmath.conv import _winograd
+    from fastmath.conv.winograd import _padded_nhwc
+
+    x = rng.standard_normal((3, 16, 20, 20)).astype(np.float32)
+    g = rng.standard_normal((3, 8, 20, 20)).astype(np.float32)
+    xp, _ = _padded_nhwc(x, 1, 1, 22, 22)
+    gp, _ = _padded_nhwc(g, 0, 0, 20, 20)
+    want = np.full((5, 36, 8, 16), np.nan, np.float32)  # 75 tiles: 5 chunks of 16
+    _winograd.weight_grad_parts(xp, gp, 0, 0, 20, 20, 16, want, 1)
+    assert np.isfinite(want).all()
+    got = np.full_like(want, np.nan)
+    _winograd.weight_grad_parts(xp, gp, 0, 0, 20, 20, 16, got, workers)
+    np.testing.assert_array_equal(got, want)
+    # the first group alone, from its chunk 0: the sum of its tiles' products
+    one = np.full((1, 36, 8, 16), np.nan, np.float32)
+    _winograd.weight_grad_parts(xp, gp, 0, 0, 20, 20, 75, one, workers)
+    np.testing.assert_allclose(one[0], want.astype(np.float64).sum(axis=0), rtol=2e-4,
+                               atol=2e-4 * np.abs(one).max())
 
 
 def test_winograd_layer_with_an_empty_batch_or_one_pixel_outputs_elsewhere(rng, monkeypatch):

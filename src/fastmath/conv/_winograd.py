@@ -291,51 +291,55 @@ def forward(xp, u, bias, tiles_per_chunk, out):
 
 def weight_grad_parts_of(input_kind, grad_kind):
     """The parallel jit function ``weight_grad_parts(xp, gp, top, left, oh, ow,
-    tiles_per_chunk, parts)`` of a pair of transforms: ``parts[g, t]`` = the sum
-    over the tiles of chunk group g of ``Z[t]^T V[t]``, (K, C) each, with ``V``
-    the input tiles (``input_kind``) and ``Z`` the output-gradient tiles
-    (``grad_kind``).
+    tiles_per_chunk, parts, workers)`` of a pair of transforms: ``parts[g, t]``
+    = the sum over the tiles of chunk group g of ``Z[t]^T V[t]``, (K, C) each,
+    with ``V`` the input tiles (``input_kind``) and ``Z`` the output-gradient
+    tiles (``grad_kind``).
 
     ``xp`` is the NHWC input buffer the forward pass reads, ``gp`` the (OH, OW)
     output gradient in NHWC at offset ``top``, ``left``, with zeros to whole
     tiles past it. Chunks are split into ``parts.shape[0]`` fixed groups of
-    consecutive chunks, one task each, so the result does not depend on the
-    thread count; the caller sums the groups in order and applies G^T . G.
+    consecutive chunks, so the result does not depend on the thread count; the
+    caller sums the groups in order and applies G^T . G. ``workers`` tasks
+    (the thread count) take the groups in turn, each with one set of scratch
+    buffers allocated before the parallel loop: allocated per group in the
+    worker threads, buffers of some sizes went back to the system and were
+    faulted in again on every call (2x slower on a small layer), and fresh
+    buffers per group left the cache (2x slower with 16 groups).
     """
     input_tiles, grad_tiles = input_tiles_of(input_kind), grad_tiles_of(grad_kind)
     positions = len(MATRICES[input_kind]) ** 2
 
     @jit_parallel
-    def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts):
+    def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts, workers):
         n_img, c_in = xp.shape[0], xp.shape[3]
         k_out = gp.shape[3]
         tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
         n_groups = parts.shape[0]
-        # every group's scratch allocated here, in the calling thread: allocated in
-        # the worker threads, buffers of some sizes were returned to the system
-        # and faulted in again on every call (3x slower on a small layer)
+        n_workers = max(1, min(workers, n_groups))
         rows = min(tiles_per_chunk, total) + 1  # + 1: as in forward
-        v_all = np.empty((n_groups, positions, rows, c_in), xp.dtype)
-        z_all = np.empty((n_groups, positions, rows, k_out), xp.dtype)
-        prod_all = np.empty((n_groups, k_out, c_in), xp.dtype)
-        for group in prange(n_groups):
-            acc = parts[group]
-            first = n_chunks * group // n_groups
-            v, z, prod = v_all[group], z_all[group], prod_all[group]
-            for chunk in range(first, n_chunks * (group + 1) // n_groups):
-                p0 = chunk * tiles_per_chunk
-                cnt = min(tiles_per_chunk, total - p0)
-                input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
-                grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
-                for t in range(positions):
-                    if chunk == first:  # the group's first product goes straight in
-                        np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
-                        continue
-                    np.dot(z[t, :cnt].T, v[t, :cnt], prod)
-                    dst = acc[t]
-                    for k in range(k_out):
-                        for c in range(c_in):
-                            dst[k, c] += prod[k, c]
+        v_all = np.empty((n_workers, positions, rows, c_in), xp.dtype)
+        z_all = np.empty((n_workers, positions, rows, k_out), xp.dtype)
+        prod_all = np.empty((n_workers, k_out, c_in), xp.dtype)
+        for worker in prange(n_workers):
+            v, z, prod = v_all[worker], z_all[worker], prod_all[worker]
+            for group in range(worker, n_groups, n_workers):
+                acc = parts[group]
+                first = n_chunks * group // n_groups
+                for chunk in range(first, n_chunks * (group + 1) // n_groups):
+                    p0 = chunk * tiles_per_chunk
+                    cnt = min(tiles_per_chunk, total - p0)
+                    input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
+                    grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
+                    for t in range(positions):
+                        if chunk == first:  # the group's first product goes straight in
+                            np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
+                            continue
+                        np.dot(z[t, :cnt].T, v[t, :cnt], prod)
+                        dst = acc[t]
+                        for k in range(k_out):
+                            for c in range(c_in):
+                                dst[k, c] += prod[k, c]
 
     return weight_grad_parts
 

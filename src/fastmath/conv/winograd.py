@@ -128,7 +128,9 @@ def _weight_grad(x, gp, g_max, top, left, geo):
         return None
     parts = np.empty((groups, 36, geo.k, geo.c), x.dtype)
     grad_w = np.empty((geo.k, geo.c, 3, 3), x.dtype)
-    with kernel_threads(geo.flops, "flops", blas="inside", gemm=TILES_PER_CHUNK * geo.k * geo.c):
-        _winograd.weight_grad_parts(xp, gp, top, left, geo.oh, geo.ow, TILES_PER_CHUNK, parts)
+    with kernel_threads(geo.flops, "flops", blas="inside",
+                        gemm=TILES_PER_CHUNK * geo.k * geo.c) as threads:
+        _winograd.weight_grad_parts(xp, gp, top, left, geo.oh, geo.ow, TILES_PER_CHUNK, parts,
+                                    threads)
         _winograd.weight_grad_from_parts(parts, grad_w)
     return grad_w

@@ -128,8 +128,8 @@ def _weight_grad(x, gp, g_max, top, left, geo):
     parts = np.empty((groups, 25, geo.k, 4 * geo.c), x.dtype)
     grad_w = np.empty((geo.k, geo.c, 3, 3), x.dtype)
     with kernel_threads(geo.flops, "flops", blas="inside",
-                        gemm=GRAD_TILES_PER_CHUNK * geo.k * 4 * geo.c):
+                        gemm=GRAD_TILES_PER_CHUNK * geo.k * 4 * geo.c) as threads:
         _winograd_s2.weight_grad_parts(xq, gp, top, left, geo.oh, geo.ow, GRAD_TILES_PER_CHUNK,
-                                         parts)
+                                         parts, threads)
         _winograd_s2.weight_grad_from_parts(parts, grad_w)
     return grad_w

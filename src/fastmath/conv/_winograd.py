@@ -154,6 +154,19 @@ def tile_grid(n_img, oh, ow, tiles_per_chunk):
 
 
 @jit
+def chunk_buffers(chunk, tiles_per_chunk, total, positions, c_in, k_out, like):
+    """The first tile and the tile count of ``chunk``, and its scratch in ``like``'s
+    dtype: transformed tiles (positions, count + 1, c_in) and products
+    (positions, count + 1, k_out). One spare tile per matrix: rows 4 KiB
+    apart would alias in the caches."""
+    p0 = chunk * tiles_per_chunk
+    cnt = min(tiles_per_chunk, total - p0)
+    v = np.empty((positions, cnt + 1, c_in), like.dtype)
+    m = np.empty((positions, cnt + 1, k_out), like.dtype)
+    return p0, cnt, v, m
+
+
+@jit
 def _tile_origin(p, tiles_h, tiles_w):
     """Image and top-left output pixel of flat tile ``p`` (image-major, then row-major)."""
     per_image = tiles_h * tiles_w
@@ -278,11 +291,7 @@ def forward(xp, u, bias, tiles_per_chunk, out):
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     for chunk in prange(n_chunks):
-        p0 = chunk * tiles_per_chunk
-        cnt = min(tiles_per_chunk, total - p0)
-        # one spare tile per matrix: rows 4 KiB apart would alias in the caches
-        v = np.empty((36, cnt + 1, c_in), xp.dtype)
-        m = np.empty((36, cnt + 1, k_out), xp.dtype)
+        p0, cnt, v, m = chunk_buffers(chunk, tiles_per_chunk, total, 36, c_in, k_out, xp)
         _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
         for t in range(36):
             np.dot(v[t, :cnt], u[t], m[t, :cnt])

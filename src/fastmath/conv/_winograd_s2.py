@@ -23,8 +23,8 @@ from .._config.jit import jit, jit_parallel
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._channel_transpose import block_width, transpose_block
 from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT, channel_runs
-from ._winograd import (TILE, _tile_origin, input_tiles_of, output_tiles_of, summed_parts,
-                        tile_grid, weight_grad_parts_of)
+from ._winograd import (TILE, _tile_origin, chunk_buffers, input_tiles_of, output_tiles_of,
+                        summed_parts, tile_grid, weight_grad_parts_of)
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -197,11 +197,7 @@ def forward(xq, u, bias, tiles_per_chunk, out):
     k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     for chunk in prange(n_chunks):
-        p0 = chunk * tiles_per_chunk
-        cnt = min(tiles_per_chunk, total - p0)
-        # one spare tile per matrix: rows 4 KiB apart would alias in the caches
-        v = np.empty((25, cnt + 1, c_in), xq.dtype)
-        m = np.empty((25, cnt + 1, k_out), xq.dtype)
+        p0, cnt, v, m = chunk_buffers(chunk, tiles_per_chunk, total, 25, c_in, k_out, xq)
         vr = np.empty((cnt, c_in // 2), xq.dtype)  # the positions that need fewer phases
         vr1 = np.empty((cnt, c_in // 4), xq.dtype)
         _chunk_products(xq, u, p0, cnt, tiles_h, tiles_w, True, v, m, vr, vr1)
@@ -222,10 +218,7 @@ def input_grad(gp, u, tiles_per_chunk, grad_x):
     rows, cols = (grad_x.shape[2] + 1) // 2, (grad_x.shape[3] + 1) // 2
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, rows, cols, tiles_per_chunk)
     for chunk in prange(n_chunks):
-        p0 = chunk * tiles_per_chunk
-        cnt = min(tiles_per_chunk, total - p0)
-        v = np.empty((25, cnt + 1, k_out), gp.dtype)
-        m = np.empty((25, cnt + 1, c4), gp.dtype)
+        p0, cnt, v, m = chunk_buffers(chunk, tiles_per_chunk, total, 25, k_out, c4, gp)
         tmp = np.empty((TILE, TILE, c4), gp.dtype)
         _chunk_products(gp, u, p0, cnt, tiles_h, tiles_w, False, v, m, v[0], v[0])
         src, tile_step = m.reshape(-1), m.shape[1] * c4

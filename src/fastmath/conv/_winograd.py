@@ -167,7 +167,7 @@ def chunk_buffers(chunk, tiles_per_chunk, total, positions, c_in, k_out, like):
 
 
 @jit
-def _tile_origin(p, tiles_h, tiles_w):
+def tile_origin(p, tiles_h, tiles_w):
     """Image and top-left output pixel of flat tile ``p`` (image-major, then row-major)."""
     per_image = tiles_h * tiles_w
     return p // per_image, (p % per_image) // tiles_w * TILE, (p % tiles_w) * TILE
@@ -186,7 +186,7 @@ def input_tiles_of(kind):
         c_in = xp.shape[3]
         row, tile_step = xp.shape[2] * c_in, v.shape[1] * c_in
         for q in range(cnt):
-            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             run(c_in, xp.reshape(-1), ((n * xp.shape[1] + y0) * xp.shape[2] + x0) * c_in,
                 row, c_in, v.reshape(-1), q * c_in, side * tile_step, tile_step, None)
 
@@ -209,7 +209,7 @@ def grad_tiles_of(kind):
         k_out = gp.shape[3]
         row, tile_step = gp.shape[2] * k_out, z.shape[1] * k_out
         for q in range(cnt):
-            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             origin = ((n * gp.shape[1] + y0 + top) * gp.shape[2] + x0 + left) * k_out
             run(k_out, gp.reshape(-1), origin, row, k_out, z.reshape(-1), q * k_out,
                 side * tile_step, tile_step, None)
@@ -253,7 +253,7 @@ def output_tiles_of(kind):
         while k < k_out:
             vector = k + lanes <= k_out
             for q in range(cnt):
-                n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+                n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
                 if y0 + TILE > oh or x0 + TILE > ow:
                     continue
                 d_off = ((n * k_out + k) * oh + y0) * ow + x0
@@ -266,7 +266,7 @@ def output_tiles_of(kind):
             k += lanes if vector else 1
         tmp = np.empty((TILE, TILE, k_out), out.dtype)
         for q in range(cnt):
-            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             if y0 + TILE > oh or x0 + TILE > ow:
                 run(k_out, src, q * k_out, side * tile_step, tile_step,
                     tmp.reshape(-1), 0, TILE * k_out, k_out, bias)

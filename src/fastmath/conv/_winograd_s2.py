@@ -23,8 +23,8 @@ from .._config.jit import jit, jit_parallel
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._channel_transpose import block_width, transpose_block
 from ._tile_transform import S2_GRAD, S2_INPUT, S2_OUTPUT, channel_runs
-from ._winograd import (TILE, _tile_origin, chunk_buffers, input_tiles_of, output_tiles_of,
-                        summed_parts, tile_grid, weight_grad_parts_of)
+from ._winograd import (TILE, chunk_buffers, input_tiles_of, output_tiles_of, summed_parts,
+                        tile_grid, tile_origin, weight_grad_parts_of)
 
 G = np.array([[1 / 2, 0],
               [-1 / 2, -1 / 2],
@@ -225,7 +225,7 @@ def input_grad(gp, u, tiles_per_chunk, grad_x):
         for q in range(cnt):
             _output_run(c4, src, q * c4, 5 * tile_step, tile_step, tmp.reshape(-1), 0,
                         TILE * c4, c4, None)
-            n, y0, x0 = _tile_origin(p0 + q, tiles_h, tiles_w)
+            n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             _interleave_tile(tmp, n, y0, x0, grad_x)
 
 

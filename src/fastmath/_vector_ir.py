@@ -98,13 +98,18 @@ class VectorIR:
         if padded != width:  # mask indices from `width` on pick the zero vector's lanes
             value = b.shuffle_vector(value, self.zero, ir.Constant(
                 ir.VectorType(self.i32, padded), [min(i, width) for i in range(padded)]))
-        half = padded
-        while half > 1:
-            half //= 2
-            lo, hi = (b.shuffle_vector(value, value, ir.Constant(ir.VectorType(self.i32, half),
-                                                                 list(range(start, start + half))))
-                      for start in (0, half))
-            value = b.fadd(lo, hi)
+        return self._by_halves(value, padded, b.fadd)
+
+    def _by_halves(self, value, lanes, combine):
+        """Lane 0 of ``value`` (``lanes`` wide, a power of two) folded by halves:
+        ``combine(low half, high half)`` until one lane is left."""
+        b = self.builder
+        while lanes > 1:
+            lanes //= 2
+            lo, hi = (b.shuffle_vector(value, value, ir.Constant(ir.VectorType(self.i32, lanes),
+                                                                 list(range(start, start + lanes))))
+                      for start in (0, lanes))
+            value = combine(lo, hi)
         return b.extract_element(value, ir.Constant(self.i32, 0))
 
     def split_pairs(self, lo, hi):
@@ -137,23 +142,23 @@ class VectorIR:
         """The largest magnitude in the vectors ``values`` (a scalar), NaN if one
         holds a NaN."""
         b, width = self.builder, self.width
-        suffix = f"v{width}{'f32' if self.size == 4 else 'f64'}"
-        fabs, maxnum = (cgutils.get_or_insert_function(
-            b.module, ir.FunctionType(self.vec, [self.vec] * arity), f"llvm.{name}.{suffix}")
-            for name, arity in (("fabs", 1), ("maxnum", 2)))
+
+        def intrinsic(name, vec):
+            suffix = f"v{vec.count}{'f32' if self.size == 4 else 'f64'}"
+            arity = 1 if name == "fabs" else 2
+            return cgutils.get_or_insert_function(
+                b.module, ir.FunctionType(vec, [vec] * arity), f"llvm.{name}.{suffix}")
+
+        def maximum(x, y):
+            return b.call(intrinsic("maxnum", x.type), [x, y])
+
         top, nan = None, None
         for value in values:
-            magnitude = b.call(fabs, [value])
+            magnitude = b.call(intrinsic("fabs", self.vec), [value])
             unordered = b.fcmp_unordered("uno", value, value)
-            top = magnitude if top is None else b.call(maxnum, [top, magnitude])
+            top = magnitude if top is None else maximum(top, magnitude)
             nan = unordered if nan is None else b.or_(nan, unordered)
-        half = width
-        while half > 1:  # lane maximum by halves
-            half //= 2
-            lo, hi = (b.shuffle_vector(top, top, ir.Constant(ir.VectorType(self.i32, width), [
-                start + lane if lane < half else 0 for lane in range(width)])) for start in (0, half))
-            top = b.call(maxnum, [lo, hi])
         any_nan = b.icmp_unsigned("!=", b.bitcast(nan, ir.IntType(width)),
                                   ir.Constant(ir.IntType(width), 0))
         return b.select(any_nan, ir.Constant(self.elt, float("nan")),
-                        b.extract_element(top, ir.Constant(self.i32, 0)))
+                        self._by_halves(top, width, maximum))

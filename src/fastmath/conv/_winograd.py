@@ -128,11 +128,12 @@ def to_padded_nhwc(x, pt, pl, xp, largest):
         # the rest one element at a time
         c_blocks, j_blocks = c_in - c_in % lanes, max(0, width - width % lanes)
         top = ordered_key(zero)
+        flat_dst = dst.reshape(-1)
         for c0 in range(0, c_blocks, lanes):
             s0 = ((n * c_in + c0) * h + y) * w
             for j0 in range(0, j_blocks, lanes):
                 top = max(top, ordered_key(transpose_block(
-                    flat, s0 + j0, h * w, dst.reshape(-1), (pl + j0) * c_in + c0, 0, c_in, 1)))
+                    flat, s0 + j0, h * w, flat_dst, (pl + j0) * c_in + c0, 0, c_in, 1)))
         for c in range(c_in):
             src = x[n, c, y]
             j_start = j_blocks if c < c_blocks else 0

@@ -50,9 +50,16 @@ def to_phases(x, pt, pl, xq, largest):
     lanes, flat = block_width(x), x.reshape(-1)
     width = min(w, 2 * cols - pl)  # the input columns that land in the buffer
     zero = x.dtype.type(0)
+    # blocks of `lanes` channels by 2 * `lanes` input columns, split by parity and
+    # transposed in registers: the channels and input columns [0, s_end) they cover
+    c_blocks = c_in - c_in % lanes
+    s_end = 0
+    while s_end + 2 * lanes <= width and (s_end + pl) // 2 + 1 + lanes <= cols:
+        s_end += 2 * lanes
     for t in prange(n_img * rows):
         n, i = t // rows, t % rows
         dst = xq[n, i]
+        flat_dst = dst.reshape(-1)
         top = ordered_key(zero)
         for p in range(2):
             y = 2 * i + p - pt
@@ -67,16 +74,7 @@ def to_phases(x, pt, pl, xq, largest):
                 dst[:j0, base:base + c_in] = 0
                 dst[j1:, base:base + c_in] = 0
             b0, b1 = SLOTS[p, 0] * c_in, SLOTS[p, 1] * c_in
-            # blocks of `lanes` channels by 2 * `lanes` input columns, split by
-            # parity and transposed in registers; input column s lands in phase
-            # (s + pl) % 2 at j = (s + pl) // 2
-            c_blocks = c_in - c_in % lanes
-            s_end = 0
-            while (s_end + 2 * lanes <= width
-                   and (s_end + pl) // 2 + 1 + lanes <= cols):
-                s_end += 2 * lanes
-            flat_dst = dst.reshape(-1)
-            for c0 in range(0, c_blocks, lanes):
+            for c0 in range(0, c_blocks, lanes):  # input column s: phase (s + pl) % 2
                 row0 = ((n * c_in + c0) * h + y) * w
                 for s in range(0, s_end, 2 * lanes):
                     j = (s + pl) // 2

@@ -62,7 +62,7 @@ def test_empty_shapes(row_sums):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_long_rows_of_both_row_sum_kernels(rng, dtype, row_sums):
     # rows of 0 to 3000 stored values: vector bodies, remainders and empty rows
-    lengths = np.array([0, 1, 15, 16, 17, 31, 33, 3000])
+    lengths = np.array([0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 3000])
     rows = np.repeat(np.arange(lengths.size), lengths)
     cols = rng.integers(0, 5000, rows.size)
     A = sp.csr_matrix((rng.uniform(-1, 1, rows.size).astype(dtype), (rows, cols)),
@@ -97,12 +97,56 @@ def _malformed(indptr, indices, data, shape):
     (([0, 1, 2, 9], [0, 1, 2], [1.0, 2, 3]), r"indptr\[-1\] = 9"),
     (([0, 1, 2], [0, 1, 2], [1.0, 2, 3]), "indptr must be 1-D of length"),
 ])
-def test_malformed_csr_is_rejected(parts, message):
+def test_malformed_csr_is_rejected(parts, message, row_sums):
     A = _malformed(*parts, (3, 3))
     with pytest.raises(ValueError, match=f"A is malformed: .*{message}|A is malformed.*{message}"):
         fm.spmv(A, np.ones(3))
     with pytest.raises(ValueError, match="A is malformed"):
         fm.spmm(A, np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("position", [0, 7, 8, 18, 19])
+def test_an_out_of_range_index_anywhere_in_a_row_is_rejected(rng, dtype, index_dtype, position,
+                                                           row_sums):
+    # a row of 20 values is two full vectors of 8 and a masked tail of 4; the
+    # bad index sits in the first lane, the last full lane, the second vector
+    # or the tail, and is never read (huge ones included)
+    info = np.iinfo(index_dtype)
+    for bad in (40, -1, info.min, info.max, 2**33 if index_dtype == np.int64 else 2**31 - 1):
+        indices = rng.integers(0, 40, 20).astype(index_dtype)
+        indices[position] = bad
+        A = _malformed([0, 0, 20, 20], [0] * 20, rng.standard_normal(20), (3, 40))
+        A.indptr, A.indices = A.indptr.astype(index_dtype), indices
+        A.data = A.data.astype(dtype)
+        assert A.indices.dtype == index_dtype and A.indices[position] == bad
+        with pytest.raises(ValueError, match=f"A is malformed: column index {bad} is out of "
+                                             r"range \[0, 40\)"):
+            fm.spmv(A, np.ones(40, dtype))
+
+
+def test_masked_kernel_clamps_the_limit_of_int32_indices():
+    from fastmath.linalg import _kernels as k
+    from fastmath.linalg.sparse import _index_limit
+    from fastmath._validation import CSR
+
+    def csr(n_cols, index_dtype):
+        return CSR(np.array([0, 3], index_dtype), np.array([0, 1, 2], index_dtype),
+                   np.ones(3), (1, n_cols))
+
+    assert _index_limit(csr(2**31 + 5, np.int32)) == 2**31
+    assert _index_limit(csr(2**31 + 5, np.int64)) == 2**31 + 5
+    assert _index_limit(csr(7, np.int32)) == 7
+    # with a limit of 2**31 (more columns than int32 can index), -1 is still out
+    # of range: as unsigned it is 2**32 - 1; no lane past x is gathered
+    x, out, bounds = np.array([1.0, 2.0, 4.0]), np.zeros(1), np.array([0, 1], np.int64)
+    indptr = np.array([0, 3], np.int32)
+    assert k.csr_spmv_masked(indptr, np.array([0, -1, 2], np.int32), np.ones(3), x, bounds,
+                             2**31, out)
+    assert not k.csr_spmv_masked(indptr, np.array([0, 1, 2], np.int32), np.ones(3), x, bounds,
+                                 2**31, out)
+    assert out[0] == 7.0
 
 
 def test_bad_input():

@@ -174,8 +174,10 @@ def _check_indices_in_range(indices: np.ndarray, upper: int, name: str, what: st
         raise ValueError(f"{name} is malformed: {what} index {bad} is out of range [0, {upper})")
 
 
-def _check_compressed(A, name: str, n_major: int, n_minor: int, what: str, bsr: bool = False):
-    """``indptr``/``indices``/``data`` of a CSR, CSC or BSR matrix, checked; returns the arrays."""
+def _check_compressed(A, name: str, n_major: int, n_minor: int, what: str, bsr: bool = False,
+                      check_indices: bool = True):
+    """``indptr``/``indices``/``data`` of a CSR, CSC or BSR matrix, checked (the
+    ``indices`` only when ``check_indices``); returns the arrays."""
     indptr, indices = _index_array(A.indptr), _index_array(A.indices)
     data = np.asarray(A.data)
     if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
@@ -197,7 +199,8 @@ def _check_compressed(A, name: str, n_major: int, n_minor: int, what: str, bsr: 
         raise ValueError(f"{name} is malformed: indptr[-1] = {nnz} but indices has "
                          f"{indices.shape[0]} and data has {data.shape[0]} entries")
     indices = indices[:nnz]
-    _check_indices_in_range(indices, n_minor, name, what)
+    if check_indices:
+        _check_indices_in_range(indices, n_minor, name, what)
     return indptr, indices, data[:nnz]
 
 
@@ -246,7 +249,7 @@ def check_sparse_structure(A, name: str) -> None:
                              f"offset, got {data.shape} and {offsets.shape}")
 
 
-def as_csr(A, name: str) -> CSR:
+def as_csr(A, name: str, *, check_indices: bool = True) -> CSR:
     """Convert any scipy.sparse matrix/array to a validated :class:`CSR`.
 
     The structure is checked in the input's own format first (see
@@ -254,6 +257,10 @@ def as_csr(A, name: str) -> CSR:
     starts at 0, never decreases and ends at ``nnz``, and every column index
     lies in ``[0, n_cols)``. Duplicates are kept (products sum them). Values
     are not checked: NaN and Inf propagate.
+
+    ``check_indices=False`` leaves a CSR input's column indices unchecked, for
+    a kernel that checks each one before it uses it; that kernel's caller
+    raises through :func:`check_csr_indices` when it reports one.
     """
     if not sp.issparse(A):
         raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
@@ -261,13 +268,20 @@ def as_csr(A, name: str) -> CSR:
         check_sparse_structure(A, name)
         A = A.tocsr()
     n_rows, n_cols = A.shape
-    indptr, indices, data = _check_compressed(A, name, n_rows, n_cols, "column")
+    indptr, indices, data = _check_compressed(A, name, n_rows, n_cols, "column",
+                                              check_indices=check_indices)
     if data.dtype.kind not in "biuf":
         raise _kind_error(name, data.dtype)
     data = np.ascontiguousarray(data, dtype=float_dtype_of(data, name))
     if indptr.dtype != indices.dtype:  # one index type per kernel signature
         indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
     return CSR(indptr, indices, data, (n_rows, n_cols))
+
+
+def check_csr_indices(csr: CSR, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` if a column index of ``csr`` is outside
+    ``[0, n_cols)`` (the check :func:`as_csr` skips with ``check_indices=False``)."""
+    _check_indices_in_range(csr.indices, csr.shape[1], name, "column")
 
 
 def check_interactions(user_items, name: str = "user_items", *, allow_empty: bool = False):

@@ -2,7 +2,8 @@
 
 Kernels take C-contiguous arrays of one float dtype and plain scalars, write
 into arrays their caller allocated, and never validate: the public functions
-in the sibling modules do that.
+in the sibling modules do that. One exception: :func:`csr_spmv_masked` reports
+the out-of-range column indices it meets (it reads none of them).
 """
 import math
 
@@ -11,6 +12,7 @@ from numba import prange
 
 from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
 from ._expm import exp_nonpos
+from ._sparse_rows import gathered_row_sums
 from .._float_order import from_ordered_key, ordered_key
 
 ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
@@ -184,21 +186,17 @@ def csr_spmv(indptr, indices, data, x, bounds, out):
 
 
 @jit_parallel
-def csr_spmv_gathered(indptr, indices, data, x, bounds, out, zero):
-    """:func:`csr_spmv` with vectorized row sums (gathers of ``x``) in ``zero``'s dtype.
-
-    With 'reassoc' LLVM sums each row in vector lanes; for CPUs with fast
-    gathers (``_config.cpu.fast_gathers``). Pass ``zero = out.dtype.type(0)``.
+def csr_spmv_masked(indptr, indices, data, x, bounds, limit, out):
+    """:func:`csr_spmv` in masked vectors (:func:`._sparse_rows.gathered_row_sums`),
+    for CPUs with fast gathers (``_config.cpu.fast_gathers``); checks every
+    column index against ``limit`` as it reads it and returns whether one was
+    out of range (``out`` is then unusable). ``indptr`` must have been checked.
     """
+    bad = 0
     for c in prange(bounds.shape[0] - 1):
-        start = np.uint64(indptr[bounds[c]])  # unsigned: see csr_spmv
-        for i in range(bounds[c], bounds[c + 1]):
-            end = np.uint64(indptr[i + 1])
-            s = zero
-            for p in range(start, end):
-                s += data[p] * x[np.uint64(indices[p])]
-            out[i] = s
-            start = end
+        if gathered_row_sums(indptr, indices, data, x, bounds[c], bounds[c + 1], limit, out):
+            bad += 1
+    return bad > 0
 
 
 @jit_parallel

@@ -102,11 +102,24 @@ def test_vector_kernel_is_packed_fma(dtype):
     kernel = numba.njit(stacked_kernel(8, 8).py_func, fastmath=set(FASTMATH_FLAGS),
                         error_model="numpy")  # a fresh compile: cached code has no assembly
     x, index = np.ones((2, 8, 8), dtype), np.arange(2)
-    kernel(x, x, index, index, np.empty_like(x))
+    kernel(x, x, index, index, 1, np.empty_like(x))
     asm = kernel.inspect_asm(kernel.signatures[0])
     suffix = "ps" if dtype == np.float32 else "pd"
     assert re.search(rf"\tvfmadd\d+{suffix}\s+[^\n]*%[yz]mm", asm)
     assert not re.search(r"\tvfmadd\d+s[sd]\s", asm)
+
+
+@pytest.mark.parametrize("ahead", [0, 1, 3, 50])
+def test_stacked_kernel_prefetching_ahead_changes_nothing(rng, ahead):
+    # a hint for products ahead, broadcast operands repeated and the last ones
+    # with nothing ahead: every product as np.matmul's
+    from fastmath.linalg._small_gemm import stacked_kernel
+
+    a, b = rng.standard_normal((7, 5, 8)), rng.standard_normal((1, 8, 6))
+    a_index, b_index = np.arange(7), np.zeros(7, np.int64)
+    out = np.full((7, 5, 6), np.nan)
+    stacked_kernel(8, 6)(a, b, a_index, b_index, ahead, out)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)
 
 
 def test_dtype_policy():

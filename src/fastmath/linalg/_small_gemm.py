@@ -14,12 +14,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config.jit import jit_parallel
+from .._prefetch import prefetch_span
 
 MAX_WIDTH = 16  # largest k and n taken here
 # The rows of b stay in registers while the rows of a stream past when they
 # fit in half of AVX-512's 32 registers (16 x 64 bytes); larger b are re-read
 # from L1 for every row.
 _HOISTED_BYTES = 16 * 64
+# Operands asked for ahead of their product (see prefetch_distance).
+_PREFETCH_BYTES = 4096
 
 
 def _is_matrix(t, dtype):
@@ -86,13 +89,30 @@ def rows_times_matrix(typingctx, a, b, out, k, n):
 _KERNELS = {}
 
 
+def prefetch_distance(m, k, n, itemsize):
+    """How many products ahead the stacked kernel asks for its operands: about
+    :data:`_PREFETCH_BYTES` of them, for operands of 256 bytes to
+    :data:`_HOISTED_BYTES`; none (0) otherwise.
+
+    Measured on the Xeon at one thread, 100,000 products with fresh outputs:
+    16x16 float32 0.86x-0.95x np.matmul without, 1.09x-1.22x with 1 to 8
+    products ahead (4 best); 8x8 float64 1.18x -> 1.45x; 8x8 float32 1.66x ->
+    1.83x-1.95x; 16x16 float64 (2 KB operands, rows of b re-read from L1)
+    1.04x without, 1.03x, 0.99x and 0.95x at 1, 2 and 8 ahead; 4x4 float32
+    (64 bytes, 4 FMAs a product) 2.82x-3.21x without, 2.21x-2.38x with 64 ahead.
+    """
+    size = max(m * k, k * n) * itemsize
+    return max(1, _PREFETCH_BYTES // size) if 256 <= size <= _HOISTED_BYTES else 0
+
+
 def stacked_kernel(k, n):
     """The parallel kernel for stacks of (m, k) @ (k, n) products, made once per (k, n).
 
-    It is called as ``kernel(a, b, a_index, b_index, out)`` with C-contiguous
-    ``a`` (A, m, k), ``b`` (B, k, n), ``out`` (T, m, n) and int64 indices of
-    length T into the stacks of ``a`` and ``b``, and writes
-    ``out[t] = a[a_index[t]] @ b[b_index[t]]``. Nothing is validated.
+    It is called as ``kernel(a, b, a_index, b_index, ahead, out)`` with
+    C-contiguous ``a`` (A, m, k), ``b`` (B, k, n), ``out`` (T, m, n), int64
+    indices of length T into the stacks of ``a`` and ``b`` and ``ahead`` from
+    :func:`prefetch_distance`, and writes ``out[t] = a[a_index[t]] @
+    b[b_index[t]]``. Nothing is validated.
     """
     if (k, n) not in _KERNELS:
         _KERNELS[k, n] = _make_kernel(k, n)
@@ -101,8 +121,13 @@ def stacked_kernel(k, n):
 
 def _make_kernel(k, n):
     @jit_parallel
-    def stacked_products(a, b, a_index, b_index, out):
-        for t in prange(out.shape[0]):
+    def stacked_products(a, b, a_index, b_index, ahead, out):
+        count = out.shape[0]
+        a_size, b_size = a.shape[1] * a.shape[2], b.shape[1] * b.shape[2]
+        for t in prange(count):
+            if ahead and t + ahead < count:
+                prefetch_span(a, a_index[t + ahead] * a_size, (a_index[t + ahead] + 1) * a_size)
+                prefetch_span(b, b_index[t + ahead] * b_size, (b_index[t + ahead] + 1) * b_size)
             rows_times_matrix(a[a_index[t]], b[b_index[t]], out[t], k, n)
 
     return stacked_products

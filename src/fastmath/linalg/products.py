@@ -8,7 +8,7 @@ import numpy as np
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_out, check_shape, result_dtype
 from . import _kernels as k
-from ._small_gemm import MAX_WIDTH, stacked_kernel
+from ._small_gemm import MAX_WIDTH, prefetch_distance, stacked_kernel
 
 __all__ = ["matmul", "gram"]
 
@@ -94,7 +94,7 @@ def matmul(a, b, out=None):
         with kernel_threads(res.size * kk, "flops"):
             stacked_kernel(kk, n)(
                 ac, bc, _batch_index(a2.shape[:-2], batch), _batch_index(b2.shape[:-2], batch),
-                res.reshape((-1, m, n)),
+                prefetch_distance(m, kk, n, dtype.itemsize), res.reshape((-1, m, n)),
             )
         res = res.reshape(final_shape)
     else:

@@ -114,3 +114,32 @@ def test_thread_limit_sets_and_restores():
     with pytest.raises(TypeError, match="n must"):
         with fm.thread_limit(1.5):
             pass
+
+
+_REUSE_CODE = """
+import resource, numpy as np
+import fastmath.linalg  # imports the kernels, and with them the allocator setting
+from fastmath._config.memory import malloc_tuned
+np.ones(2**20 // 8)  # glibc maps 1 MB apart; its free sets the thresholds near 1 and 2 MB
+faults = []
+for _ in range(6):  # a call's temporaries: several at once, each below that size
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    buffers = [np.ones(900 * 1024 // 8) for _ in range(8)]
+    del buffers
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(malloc_tuned(), max(faults[2:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux")
+                    or __import__("platform").libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_freed_temporaries_are_reused_without_page_faults():
+    # with glibc's own thresholds the 7 MB freed at the top of the heap go back
+    # to the system, and every round faults them in again (about 1,800 pages)
+    proc = _run(_REUSE_CODE, {**os.environ, "FASTMATH_MALLOC_TUNING": "1"})
+    assert proc.returncode == 0, proc.stderr
+    tuned, faults = proc.stdout.split()
+    assert tuned == "True" and int(faults) < 20, proc.stdout
+    proc = _run(_REUSE_CODE, {**os.environ, "FASTMATH_MALLOC_TUNING": "0"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "False"

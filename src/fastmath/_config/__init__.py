@@ -4,7 +4,8 @@
 * :mod:`.threads` -- thread counts, the threading layer and the serial path for small work;
 * :mod:`.blas` -- BLAS thread pools around our calls;
 * :mod:`.cache` -- where compiled code is cached, and how it stays fresh;
-* :mod:`.notice` -- the message shown when a first call compiles.
+* :mod:`.notice` -- the message shown when a first call compiles;
+* :mod:`.memory` -- the allocator's thresholds, so large temporaries are not faulted in per call.
 
 This ``__init__`` imports nothing, so that ``import fastmath`` does not import
 numba; import the submodule you need.

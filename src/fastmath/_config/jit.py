@@ -3,14 +3,15 @@
 Kernels are declared with :func:`jit` (serial) or :func:`jit_parallel`
 (``prange``), never with ``numba.njit`` directly, so that the flags and the
 caching policy live here. Importing this module also chooses the threading
-layer, installs fastmath's cache locator and the first-compile notice, all
-before the first kernel is defined.
+layer, installs fastmath's cache locator and the first-compile notice, and
+sets the allocator's thresholds (:mod:`.memory`), all before the first kernel
+is defined.
 """
 from __future__ import annotations
 
 import numba
 
-from . import cache, notice, threads
+from . import cache, memory, notice, threads
 
 __all__ = ["FASTMATH_FLAGS", "FASTMATH_FLAGS_ORDERED", "jit", "jit_parallel"]
 
@@ -25,6 +26,7 @@ FASTMATH_FLAGS_ORDERED = FASTMATH_FLAGS - {"reassoc"}
 threads.configure_threading_layer()
 cache.install_locator()
 notice.install()
+memory.tune_malloc()
 
 
 def jit(*args, **kwargs):

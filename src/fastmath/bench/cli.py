@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from .. import _registry
 from .._config import threads as _threads
+from .._config.memory import malloc_tuned
 from . import machine, views
 from .timing import NOISY_SPREAD, run_case
 
@@ -260,8 +261,9 @@ def main(argv=None) -> int:
     limits = nullcontext() if args.threads is None else threadpool_limits(args.threads)
     with limits:
         rows = _collect(selected, args, view)
+    allocator = "set by fastmath" if malloc_tuned() else "the C library's own"
     print(f"fastmath bench ({view} view, {args.size} sizes): {_threads.get_num_threads()} threads, "
-          f"threading layer {_threads.threading_layer()}.")
+          f"threading layer {_threads.threading_layer()}, malloc thresholds {allocator}.")
     print(machine.summary())
     print()
     if args.sweep:

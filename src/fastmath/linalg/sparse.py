@@ -20,9 +20,9 @@ class CSRHandle:
     call, since numba does not bounds-check; for one product that pass costs
     up to a third of the product (:func:`spmv` on CPUs with fast gathers
     checks the column indices inside its kernel instead, for less). A handle
-    checks it once and keeps private,
-    read-only copies of ``indptr`` and ``indices``, so later changes to the
-    original matrix's structure cannot reach the kernels unchecked. When
+    checks it once and keeps private, read-only copies of ``indptr`` and
+    ``indices``, so later changes to the original matrix's structure cannot
+    reach the kernels unchecked. When
     ``A`` is a CSR matrix whose values are already float32 or float64, the
     values are shared: writing to ``A.data`` in place (same structure, new
     values) is seen by later products. Other inputs are converted once, and

@@ -343,9 +343,9 @@ def _strided_calls(monkeypatch, min_work=0):
     """Record the calls into the stride-2 Winograd kernel; the tests' small
     layers take it unless ``min_work`` is given (the direct kernel, which
     would take most of them, is switched off)."""
-    from fastmath.conv import _winograd_s2, direct_strided, winograd_strided
+    from fastmath.conv import _winograd_s2, direct, winograd_strided
 
-    monkeypatch.setattr(direct_strided, "MAX_CHANNELS", {})
+    monkeypatch.setattr(direct, "MAX_CHANNELS", {})
     monkeypatch.setattr(winograd_strided, "MIN_WORK", min_work)
     return _record_calls(monkeypatch, _winograd_s2, ("forward",))
 

@@ -1,4 +1,4 @@
-"""The direct stride-2 3x3 kernel of conv2d (conv/direct_strided.py, conv/_direct_s2.py)."""
+"""The direct 3x3 kernels of conv2d at stride 1 and 2 (conv/direct.py, conv/_direct_3x3.py)."""
 import numpy as np
 import pytest
 from conftest import DTYPES, LAYOUTS, in_layout, tol
@@ -17,20 +17,27 @@ CASES = [
     (1, 32, 12, 9, 8, 1),          # the most float32 input channels the rule takes
     (2, 4, 10, 37, 5, 1),          # odd left padding: columns split in vector steps, odd phase first
 ]
+# stride 1: the same tails, and the most input channels (15) the rule takes
+S1_CASES = [case for case in CASES if case[1] <= 15] + [
+    (1, 15, 12, 9, 8, 1),
+    (1, 3, 1, 1, 2, 1),            # a 1x1 image, all padding around it
+    (2, 2, 3, 20, 4, (2, 0)),      # padding wider than a tap along the rows only
+]
+STRIDE_CASES = [(2, case) for case in CASES] + [(1, case) for case in S1_CASES]
 
 
 def _calls(monkeypatch):
     """Record the parallel kernels :func:`direct_kernel` hands out."""
-    from fastmath.conv import _direct_s2
+    from fastmath.conv import _direct_3x3
 
     calls = []
-    factory = _direct_s2.direct_kernel
+    factory = _direct_3x3.direct_kernel
 
     def recording(*shape):
         kernel = factory(*shape)
         return lambda *a: calls.append(shape) or kernel(*a)
 
-    monkeypatch.setattr(_direct_s2, "direct_kernel", recording)
+    monkeypatch.setattr(_direct_3x3, "direct_kernel", recording)
     return calls
 
 
@@ -46,52 +53,56 @@ def _check(got, want, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("stride, case", STRIDE_CASES)
 @pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1), (1, 3, 0.5)])
-def test_matches_reference(rng, monkeypatch, dtype, case, tile):
+def test_matches_reference(rng, monkeypatch, dtype, stride, case, tile):
     """Every tail: channels past the last whole tile, rows past the last
     whole group of rows, columns past the last whole vector; the AVX2 tile
     (4 x 2 of half-width vectors) and others forced on any CPU."""
-    from fastmath.conv import direct_strided
+    from fastmath.conv import direct
 
     if tile is not None:
         rk, rows, scale = tile
-        monkeypatch.setattr(direct_strided, "tile_shape",
+        monkeypatch.setattr(direct, "tile_shape",
                             lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
     calls = _calls(monkeypatch)
     n, c, h, w, k, padding = case
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
     b = rng.standard_normal(k).astype(dtype)
-    got = fm.conv2d(x, wt, b, stride=2, padding=padding)
-    _check(got, ref.conv2d(x, wt, b, (2, 2), _pads(padding)), dtype)
-    assert len(calls) == 1
+    got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
+    _check(got, ref.conv2d(x, wt, b, (stride, stride), _pads(padding)), dtype)
+    assert [shape[-1] for shape in calls] == [stride]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_layouts_threads_and_no_bias(rng, monkeypatch, layout, threads):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_layouts_threads_and_no_bias(rng, monkeypatch, layout, threads, stride):
     calls = _calls(monkeypatch)
     x = in_layout(rng.standard_normal((3, 6, 15, 14)), layout)
     wt = in_layout(rng.standard_normal((10, 6, 3, 3)), layout)
     with fm.thread_limit(threads):
-        got = fm.conv2d(x, wt, stride=2, padding=1)
-    _check(got, ref.conv2d(x, wt, None, (2, 2), ((1, 1), (1, 1))), np.float64)
+        got = fm.conv2d(x, wt, stride=stride, padding=1)
+    _check(got, ref.conv2d(x, wt, None, (stride, stride), ((1, 1), (1, 1))), np.float64)
     assert len(calls) == 1
 
 
-def test_unbatched_and_mixed_dtypes(rng):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_unbatched_and_mixed_dtypes(rng, stride):
     x = rng.standard_normal((4, 10, 10)).astype(np.float32)
     wt = rng.standard_normal((5, 4, 3, 3))
-    got = fm.conv2d(x, wt, stride=2, padding=1)
-    assert got.dtype == np.float64 and got.shape == (5, 5, 5)
-    _check(got, ref.conv2d(x[None], wt, None, (2, 2), ((1, 1), (1, 1)))[0], np.float64)
+    got = fm.conv2d(x, wt, stride=stride, padding=1)
+    assert got.dtype == np.float64 and got.shape == (5, 10 // stride, 10 // stride)
+    _check(got, ref.conv2d(x[None], wt, None, (stride, stride), ((1, 1), (1, 1)))[0],
+           np.float64)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("where", ["x", "weight", "bias"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad, stride):
     x = rng.standard_normal((2, 4, 12, 13)).astype(dtype)
     wt = rng.standard_normal((6, 4, 3, 3)).astype(dtype)
     b = rng.standard_normal(6).astype(dtype)
@@ -102,8 +113,8 @@ def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad):
     else:
         b[3] = bad
     with np.errstate(invalid="ignore"):
-        want = ref.conv2d(x, wt, b, (2, 2), ((1, 1), (1, 1)))
-    got = fm.conv2d(x, wt, b, stride=2, padding=1)
+        want = ref.conv2d(x, wt, b, (stride, stride), ((1, 1), (1, 1)))
+    got = fm.conv2d(x, wt, b, stride=stride, padding=1)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
     np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
@@ -118,6 +129,10 @@ def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad):
     (np.float64, 4, {"dilation": 2}, "dilated"),
     (np.float64, 4, {"groups": 2}, "grouped"),
     (np.float64, 4, {"stride": (2, 1)}, "stride 1 along the columns"),
+    (np.float64, 4, {"stride": (1, 2)}, "stride 2 along the columns"),
+    (np.float32, 16, {"stride": 1}, "float32 stride 1 with 16 input channels"),
+    (np.float64, 16, {"stride": 1}, "float64 stride 1 with 16 input channels"),
+    (np.float64, 4, {"stride": 3}, "stride 3"),
 ])
 def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry, why):
     calls = _calls(monkeypatch)
@@ -126,7 +141,7 @@ def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry,
     x = rng.standard_normal((1, c, 9, 9)).astype(dtype)
     wt = rng.standard_normal((4, c // groups, 3, 3)).astype(dtype)
     got = fm.conv2d(x, wt, **kw)
-    stride = kw["stride"] if isinstance(kw["stride"], tuple) else (2, 2)
+    stride = kw["stride"] if isinstance(kw["stride"], tuple) else (kw["stride"],) * 2
     dilation = (kw.get("dilation", 1),) * 2
     want = ref.conv2d(x, wt, None, stride, ((1, 1), (1, 1)), dilation, groups)
     np.testing.assert_allclose(got, want, **tol(dtype, 20 * np.abs(want).max() * c))

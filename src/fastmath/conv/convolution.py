@@ -6,7 +6,7 @@ import numpy as np
 from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k, direct_strided, winograd, winograd_strided
+from . import _depthwise, _kernels as k, direct, winograd, winograd_strided
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
@@ -164,8 +164,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             _depthwise.depthwise_forward(x, weight, bias, geo.kernel_geometry(), geo.k_g, out)
     elif out.size and winograd.applies(geo) and winograd.forward(x, weight, bias, geo, out):
         pass
-    elif out.size and direct_strided.applies(geo, dtype):
-        direct_strided.forward(x, weight, bias, geo, out)
+    elif out.size and direct.applies(geo, dtype):
+        direct.forward(x, weight, bias, geo, out)
     elif (out.size and winograd_strided.applies(geo)
           and winograd_strided.forward(x, weight, bias, geo, out)):
         pass

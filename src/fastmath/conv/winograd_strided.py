@@ -1,7 +1,7 @@
 """The Winograd path of conv2d and conv2d_backward for stride-2 3x3 layers: which layers
 take it (a measured rule), the checks that send the others to im2col, and
 the calls into the kernels of :mod:`._winograd_s2`. In the forward pass the
-direct kernel of :mod:`.direct_strided` comes first: it takes the float32
+direct kernel of :mod:`.direct` comes first: it takes the float32
 layers with up to 32 input channels and all float64 ones this rule takes.
 
 The rule (3x3, undilated, single-group), measured forward against im2col at

@@ -1,13 +1,16 @@
-"""Numba kernels of the direct stride-2 3x3 convolution, in register tiles of LLVM vector code.
+"""Numba kernels of the direct 3x3 convolution at stride 1 or 2, in register
+tiles of LLVM vector code.
 
-Each image is first split by column parity into a padded buffer (``xd[c,
-Y, q, j] = x[c, Y - pad_top, 2j + q - pad_left]``, zero outside ``x``; eight
-pairs of columns a step, by vector shuffles), so
-that the input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row
-is one contiguous vector: phase ``kw % 2`` from column ``j + kw // 2``. A
-tile of ``RK`` output channels by ``ROWS`` output rows by ``W`` columns is
-summed in ``RK * ROWS`` vector registers over all channels and taps, each
-tap one broadcast weight per output channel, and written once.
+Each image is first copied into a zero-padded buffer laid out so that the
+input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row is one
+contiguous vector. At stride 1 that is the padded image itself (``xd[c, Y,
+0, X] = x[c, Y - pad_top, X - pad_left]``); at stride 2 each row is split by
+column parity (``xd[c, Y, q, j] = x[c, Y - pad_top, 2j + q - pad_left]``,
+eight pairs of columns a step, by vector shuffles), and tap ``(kh, kw)``
+reads phase ``kw % 2`` from column ``j + kw // 2``. A tile of ``RK`` output
+channels by ``ROWS`` output rows by ``W`` columns is summed in ``RK *
+ROWS`` vector registers over all channels and taps, each tap one broadcast
+weight per output channel, and written once.
 """
 import numpy as np
 from numba import prange, types
@@ -19,22 +22,25 @@ from .._vector_ir import VectorIR
 
 
 @intrinsic
-def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
-            out, o0, k_stride, o_row, cols, RK, ROWS, W):
+def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
+            out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE):
     """Output channels ``k0 : k0 + RK``, rows and columns from flat offset ``o0``
     of ``out``: ``ROWS`` rows (``o_row`` apart) by ``min(cols, W)`` columns,
     channels ``k_stride`` apart.
 
-    ``xd`` (flat) holds one image split by column parity: channel ``c``,
-    padded row ``Y`` and phase ``q`` start at ``x0 + c * c_stride + Y *
-    row_stride + q * phase_stride``, where ``x0`` points at the tile's first
-    output column. ``weight`` is the flat (K, C, 3, 3) weight with row ``k0``
-    at ``w0``. ``RK``, ``ROWS`` and ``W`` are compile-time integers. Nothing is
-    checked: the caller keeps every read and write inside the arrays.
+    ``xd`` (flat) holds one padded image, at ``STRIDE`` 2 split by column
+    parity: channel ``c``, padded row ``Y`` and phase ``q`` start at ``x0 + c
+    * c_stride + Y * row_stride + q * phase_stride`` (``phase_stride`` unused
+    at ``STRIDE`` 1), where ``x0`` points at the tile's first output column.
+    ``weight`` is the flat (K, C, 3, 3) weight with row ``k0`` at ``w0``.
+    ``RK``, ``ROWS``, ``W`` and ``STRIDE`` (1 or 2) are compile-time
+    integers. Nothing is checked: the caller keeps every read and write inside
+    the arrays.
     """
-    if not all(isinstance(t, types.IntegerLiteral) for t in (RK, ROWS, W)):
+    if not all(isinstance(t, types.IntegerLiteral) for t in (RK, ROWS, W, STRIDE)):
         return None
     n_k, n_rows, width = RK.literal_value, ROWS.literal_value, W.literal_value
+    stride = STRIDE.literal_value
     dtype = getattr(out, "dtype", None)
     if dtype not in (types.float32, types.float64) or any(
             getattr(a, "dtype", None) != dtype for a in (xd, weight, bias)):
@@ -63,10 +69,13 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
             for kh in range(3):
                 for kw in range(3):
                     inputs = []
-                    for rr in range(n_rows):  # padded row 2 * (row + rr) + kh
-                        offset = builder.add(builder.mul(const(2 * rr + kh), rs),
-                                             builder.add(builder.mul(const(kw % 2), ps),
-                                                         const(kw // 2)))
+                    for rr in range(n_rows):  # padded row stride * (row + rr) + kh
+                        if stride == 2:
+                            offset = builder.add(builder.mul(const(2 * rr + kh), rs),
+                                                 builder.add(builder.mul(const(kw % 2), ps),
+                                                             const(kw // 2)))
+                        else:
+                            offset = builder.add(builder.mul(const(rr + kh), rs), const(kw))
                         inputs.append(v_ir.load(x_c, offset))
                     for r in range(n_k):
                         wv = splat(builder.load(builder.gep(w_rows[r],
@@ -85,7 +94,7 @@ def s2_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
         return context.get_dummy_value()
 
     return types.none(xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
-                      out, o0, k_stride, o_row, cols, RK, ROWS, W), codegen
+                      out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE), codegen
 
 
 @intrinsic
@@ -143,33 +152,55 @@ def split_columns(x, n, pt, pl, xd):
                 dst[(s + pl) % 2, (s + pl) // 2] = src[s]
 
 
+@jit
+def pad_rows(x, n, pt, pl, xd):
+    """xd[c, Y, 0, X] = x[n, c, Y - pt, X - pl], zero outside ``x``."""
+    c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+    rows, cols = xd.shape[1], xd.shape[3]
+    x0, x1 = min(cols, pl), min(cols, pl + w)
+    for c in range(c_in):
+        for y_pad in range(rows):
+            y = y_pad - pt
+            dst = xd[c, y_pad, 0]
+            if y < 0 or y >= h:
+                dst[:] = 0
+                continue
+            dst[:x0] = 0
+            dst[x0:x1] = x[n, c, y, :x1 - x0]
+            dst[x1:] = 0
+
+
 _KERNELS = {}
 
 
-def direct_kernel(rk, rows, width):
+def direct_kernel(rk, rows, width, stride=2):
     """The parallel kernel for tiles of ``rk`` channels x ``rows`` rows x ``width``
-    columns, made once per shape.
+    columns at ``stride`` (1 or 2), made once per shape.
 
     Called as ``kernel(x, pt, pl, weight, bias, out, k_groups)`` with
     C-contiguous ``x`` (N, C, H, W), ``weight`` (K, C, 3, 3), ``bias`` (K,)
     and ``out`` (N, K, OH, OW) of one dtype; work items are (image, group of
     output channels), ``k_groups`` groups per image. Nothing is validated.
     """
-    if (rk, rows, width) not in _KERNELS:
-        _KERNELS[rk, rows, width] = _make_kernel(rk, rows, width)
-    return _KERNELS[rk, rows, width]
+    key = (rk, rows, width, stride)
+    if key not in _KERNELS:
+        _KERNELS[key] = _make_kernel(*key)
+    return _KERNELS[key]
 
 
-def _make_kernel(rk, rows, width):
+def _make_kernel(rk, rows, width, stride):
     # One function, whose closure holds only integers: numba's cache keys a
     # closure by its cells, and a cell holding another kernel would give every
     # process a new key (and a recompile).
     @jit_parallel
-    def direct_s2(x, pt, pl, weight, bias, out, k_groups):
+    def direct_3x3(x, pt, pl, weight, bias, out, k_groups):
         n_img, c_in = x.shape[0], x.shape[1]
         k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-        rows_pad, cols_pad = 2 * oh + 1, -(-ow // width) * width + 1
-        cs, rs, ps = rows_pad * 2 * cols_pad, 2 * cols_pad, cols_pad
+        # stride 2: two column phases of ow / width vectors and one column more;
+        # stride 1: one phase, two columns more
+        rows_pad = stride * oh + 3 - stride
+        cols_pad = -(-ow // width) * width + 3 - stride
+        cs, rs, ps = rows_pad * stride * cols_pad, stride * cols_pad, cols_pad
         per_group = -(-(-(-k_out // k_groups)) // rk) * rk  # whole tiles but the last
         wf, of = weight.ravel(), out.ravel()
         plane, taps = oh * ow, c_in * 9
@@ -179,32 +210,35 @@ def _make_kernel(rk, rows, width):
             k1 = min(k_out, k0 + per_group)
             if k0 >= k1:
                 continue
-            xd = np.empty((c_in, rows_pad, 2, cols_pad), x.dtype)
-            split_columns(x, n, pt, pl, xd)
+            xd = np.empty((c_in, rows_pad, stride, cols_pad), x.dtype)
+            if stride == 2:
+                split_columns(x, n, pt, pl, xd)
+            else:
+                pad_rows(x, n, pt, pl, xd)
             xf = xd.ravel()
             for k in range(k0, k1, rk):
                 y = 0
                 while y < oh:
                     all_rows = y + rows <= oh  # else the last rows, one at a time
                     for col in range(0, ow, width):
-                        x0 = 2 * y * rs + col
+                        x0 = stride * y * rs + col
                         o0 = ((n * k_out + k) * oh + y) * ow + col
                         cols = min(width, ow - col)
                         if k + rk <= k1 and all_rows:
-                            s2_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
-                                    plane, ow, cols, rk, rows, width)
+                            tile3x3(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                    plane, ow, cols, rk, rows, width, stride)
                         elif k + rk <= k1:
-                            s2_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
-                                    plane, ow, cols, rk, 1, width)
+                            tile3x3(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                    plane, ow, cols, rk, 1, width, stride)
                         else:  # the last channels, one at a time
                             for kk in range(k, k1):
                                 o1 = o0 + (kk - k) * plane
                                 if all_rows:
-                                    s2_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
-                                            of, o1, plane, ow, cols, 1, rows, width)
+                                    tile3x3(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                            of, o1, plane, ow, cols, 1, rows, width, stride)
                                 else:
-                                    s2_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
-                                            of, o1, plane, ow, cols, 1, 1, width)
+                                    tile3x3(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                            of, o1, plane, ow, cols, 1, 1, width, stride)
                     y += rows if all_rows else 1
 
-    return direct_s2
+    return direct_3x3

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from contextlib import contextmanager
 
 __all__ = ["blas_threads"]
 
@@ -45,21 +44,42 @@ def _apply() -> None:
             c.set_num_threads(n)
 
 
-@contextmanager
-def blas_threads(n: int):
+class blas_threads:  # noqa: N801 (used as a function: ``with blas_threads(n):``)
     """Run the BLAS calls made in the block on at most ``n`` threads, then restore.
 
     The setting is process-wide (each BLAS library has one pool): while blocks
     of several Python threads overlap, BLAS runs on the smallest count any of
     them asked for, and the counts found before the first block are restored
-    when the last one ends.
+    when the last one ends. A block that finds every BLAS already at ``n``
+    and no other block active changes nothing (and takes no lock).
     """
-    with _lock:
-        _active[n] += 1
-        _apply()
-    try:
-        yield
-    finally:
+
+    __slots__ = ("_n", "_counted")
+
+    def __init__(self, n: int):
+        self._n = n
+        self._counted = False
+
+    def __enter__(self) -> None:
+        n = self._n
+        if not _active and all(c.get_num_threads() == n for c in _controllers()):
+            return
+        with _lock:
+            _active[n] += 1
+            try:
+                _apply()
+            except BaseException:
+                _active[n] -= 1
+                if not _active[n]:
+                    del _active[n]
+                raise
+            self._counted = True
+
+    def __exit__(self, *exc) -> None:
+        if not self._counted:
+            return
+        self._counted = False
+        n = self._n
         with _lock:
             _active[n] -= 1
             if not _active[n]:

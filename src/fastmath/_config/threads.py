@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from .._validation import check_int
+from .blas import blas_threads
 
 __all__ = ["SERIAL_WORK", "get_num_threads", "kernel_threads", "max_threads",
            "set_num_threads", "thread_limit", "threading_layer", "threads_for"]
@@ -205,9 +206,7 @@ def _numba_thread_count():
     return numba.get_num_threads, numba.set_num_threads
 
 
-@contextmanager
-def kernel_threads(work: float, kind: str, blas: str | None = None,
-                   gemm: float = float("inf")):
+class kernel_threads:  # noqa: N801 (used as a function: ``with kernel_threads(...)``)
     """Run the kernels called in the block on ``threads_for(work, kind)`` threads.
 
     Yields the thread count. numba's own setting of the calling thread is
@@ -217,30 +216,49 @@ def kernel_threads(work: float, kind: str, blas: str | None = None,
     thread, so threads are not multiplied) or None (no BLAS). With
     ``"inside"``, ``gemm`` is the largest m * n * k of the block's BLAS
     calls; up to :data:`BLAS_SERIAL_GEMM` BLAS is left alone.
+
+    A class rather than a generator: it wraps every kernel call, and this
+    way costs about 1 us less.
     """
-    get_numba_threads, set_numba_threads = _numba_thread_count()
-    if blas == "inside" and gemm <= BLAS_SERIAL_GEMM:
-        blas = None
-    limit = get_num_threads()
-    small = work < SERIAL_WORK[kind]
-    n = 1 if small else limit
-    previous = get_numba_threads()
-    if n != previous:
-        set_numba_threads(n)
-    try:
+
+    __slots__ = ("_n", "_previous", "_set", "_blas")
+
+    def __init__(self, work: float, kind: str, blas: str | None = None,
+                 gemm: float = float("inf")):
+        if blas == "inside" and gemm <= BLAS_SERIAL_GEMM:
+            blas = None
+        limit = get_num_threads()
+        small = work < SERIAL_WORK[kind]
+        self._n = 1 if small else limit
         # BLAS is left alone for work too small for it to go parallel on its own (this
         # saves two threadpoolctl round trips, most of a small call's overhead), unless
         # the caller limited fastmath to one thread: then BLAS gets one thread too.
-        if blas is None or (small and limit > 1):
-            yield n
-        else:
-            from .blas import blas_threads
+        self._blas = (None if blas is None or (small and limit > 1)
+                      else blas_threads(1 if blas == "inside" else self._n))
 
-            with blas_threads(1 if blas == "inside" else n):
-                yield n
-    finally:
-        if n != previous:
-            set_numba_threads(previous)
+    def __enter__(self) -> int:
+        get_numba_threads, self._set = _numba_thread_count()
+        self._previous = get_numba_threads()
+        if self._n != self._previous:
+            self._set(self._n)
+        if self._blas is not None:
+            try:
+                self._blas.__enter__()
+            except BaseException:
+                self._restore()
+                raise
+        return self._n
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._blas is not None:
+                self._blas.__exit__(*exc)
+        finally:
+            self._restore()
+
+    def _restore(self) -> None:
+        if self._n != self._previous:
+            self._set(self._previous)
 
 
 # --- the threading layer -----------------------------------------------------

@@ -73,16 +73,18 @@ def matmul(a, b, out=None):
             f"matmul: a has shape {a.shape} and b has shape {b.shape}; "
             f"a.shape[-1] ({a2.shape[-1]}) must equal b.shape[-2] ({b2.shape[-2]})"
         )
-    try:
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            f"matmul: batch dimensions of a {a.shape} and b {b.shape} do not broadcast"
-        ) from None
+    batch = a2.shape[:-2]
+    if batch != b2.shape[:-2]:
+        try:
+            batch = np.broadcast_shapes(batch, b2.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: batch dimensions of a {a.shape} and b {b.shape} do not broadcast"
+            ) from None
     m, kk, n = a2.shape[-2], a2.shape[-1], b2.shape[-1]
     shape = batch + (m, n)
-    squeeze = tuple(ax for ax, cond in ((-2, a.ndim == 1), (-1, b.ndim == 1)) if cond)
-    final_shape = tuple(s for i, s in enumerate(shape) if i - len(shape) not in squeeze)
+    # a 1-D operand's dimension is removed again
+    final_shape = batch + (() if a.ndim == 1 else (m,)) + (() if b.ndim == 1 else (n,))
     out = check_out(out, final_shape, dtype)
 
     count = math.prod(batch)  # exact ints: np.prod costs 2.5 us a call

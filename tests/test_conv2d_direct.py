@@ -165,3 +165,74 @@ def test_bad_input_to_a_stride_2_layer_names_the_argument():
         fm.conv2d(x, np.ones((8, 4, 3, 3)), stride=0)
     with pytest.raises(TypeError, match="x"):
         fm.conv2d(np.full((2, 4, 9, 9), "a"), np.ones((8, 4, 3, 3)), stride=2)
+
+
+# stride 1: the input gradient is a stride-1 correlation of grad_out (K input
+# channels) padded by 2 minus each padding, with the weights flipped
+# channels; the rule takes K <= 15 and C >= 8 (N, C, H, W, K, padding)
+BACKWARD_CASES = [
+    (2, 8, 9, 11, 3, 1),           # fewer gradient input channels (K) than a tile
+    (1, 9, 7, 7, 15, 2),           # the most K the rule takes; padding 2: no padding of grad_out
+    (3, 12, 33, 20, 5, (1, 2)),    # partial column vectors, odd rows
+    (1, 8, 1, 1, 2, 1),            # a 1x1 image
+    (2, 10, 3, 20, 4, (2, 0)),     # padding along the rows only
+    (2, 8, 10, 37, 1, 0),          # one output channel, no padding
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", BACKWARD_CASES)
+@pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1)])
+def test_input_gradient_matches_reference(rng, monkeypatch, dtype, case, tile):
+    from fastmath.conv import direct
+
+    if tile is not None:
+        rk, rows, scale = tile
+        monkeypatch.setattr(direct, "tile_shape",
+                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
+    calls = _calls(monkeypatch)
+    n, c, h, w, k, padding = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
+    pads = _pads(padding)
+    oh, ow = h + sum(pads[0]) - 2, w + sum(pads[1]) - 2
+    g = rng.standard_normal((n, k, oh, ow)).astype(dtype)
+    gx, gw, gb = fm.conv2d_backward(g, x, wt, padding=padding)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), pads)
+    _check(gx, want_gx, dtype)
+    _check(gw, want_gw, dtype)
+    _check(gb, g.sum(axis=(0, 2, 3), dtype=np.float64), dtype)
+    assert calls == [calls[0]] and calls[0][-1] == 1  # one direct call, at stride 1
+
+
+@pytest.mark.parametrize("c, k, padding, why", [
+    (8, 16, 1, "16 output channels: the gradient's 16 input channels"),
+    (7, 4, 1, "7 input channels: the gradient's 7 output channels"),
+    (8, 4, 3, "padding 3: the gradient would need a negative padding"),
+])
+def test_input_gradient_rule_leaves_others_to_im2col(rng, monkeypatch, c, k, padding, why):
+    calls = _calls(monkeypatch)
+    x, wt = rng.standard_normal((2, c, 8, 9)), rng.standard_normal((k, c, 3, 3))
+    g = rng.standard_normal((2, k, 6 + 2 * padding, 7 + 2 * padding))
+    gx, gw, _ = fm.conv2d_backward(g, x, wt, padding=padding)
+    want_gx, want_gw = ref.conv2d_backward(g, x, wt, (1, 1), _pads(padding))
+    _check(gx, want_gx, np.float64)
+    _check(gw, want_gw, np.float64)
+    assert calls == [], why
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_input_gradient_non_finite_reaches_exactly_its_window(rng, monkeypatch, bad):
+    calls = _calls(monkeypatch)
+    x, wt = rng.standard_normal((1, 8, 9, 9)), rng.standard_normal((3, 8, 3, 3))
+    g = rng.standard_normal((1, 3, 9, 9))
+    g[0, 1, 4, 0] = bad
+    with np.errstate(invalid="ignore"):
+        want, _ = ref.conv2d_backward(g, x, wt, (1, 1), ((1, 1), (1, 1)))
+    got, _, _ = fm.conv2d_backward(g, x, wt, padding=1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    ok = np.isfinite(want)
+    assert ok.any() and not ok.all()
+    _check(got[ok], want[ok], np.float64)
+    assert len(calls) == 1

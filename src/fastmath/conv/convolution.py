@@ -111,11 +111,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     parallel over output planes. 3x3 stride-1 layers with 16 or more input
     and output channels and at least 2**24 multiply-adds use Winograd
     F(4x4, 3x3) (rule in :mod:`.winograd`), a quarter of the
-    multiplies. 3x3 stride-2 layers run a direct kernel in register tiles
-    (float32 with up to 32 input channels, float64 up to 256; rule in
-    :mod:`.direct_strided`); float32 ones with 33 to 64 input and 16 or more
-    output channels split the input into its four even/odd phases and use
-    Winograd F(4x4, 2x2) on them, 0.56 of the multiplies. The Winograd
+    multiplies. 3x3 layers run a direct kernel in register tiles at stride 1
+    with fewer than 16 input channels, and at stride 2 with up to 32
+    (float32) or 256 (float64) (rule in :mod:`.direct`); float32 stride-2
+    ones with 33 to 64 input and 16 or more output channels split the input
+    into its four even/odd phases and use Winograd F(4x4, 2x2) on them, 0.56
+    of the multiplies. The Winograd
     float32 results differ from the exact ones by about 1e-5 of the output's
     largest magnitude (im2col and the direct kernels: about 1e-7). Inputs
     holding NaN or Inf do not take Winograd, so they reach exactly the
@@ -185,8 +186,11 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     takes (the input gradient needs paddings of at most 2), and Winograd
     F(4x4, 2x2) over the four even/odd phases for float32 stride-2 3x3 layers
     with 8 to 32 input channels (rules in :mod:`.winograd` and
-    :mod:`.winograd_strided`). Inputs holding NaN or Inf, or values that could
-    overflow a transform, take im2col for the gradient they feed.
+    :mod:`.winograd_strided`); the input gradient of stride-1 3x3 layers with
+    fewer than 16 output and at least 8 input channels runs the direct
+    kernel of :func:`conv2d` on ``grad_out`` (rule in :mod:`.direct`).
+    Inputs holding NaN or Inf, or values that could overflow a transform,
+    take im2col for the Winograd gradient they feed.
 
     Parameters
     ----------
@@ -239,6 +243,9 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     done, grad_w = winograd.backward(grad_out, x, weight, geo, grad_x)
     if not done and grad_w is None:
         done, grad_w = winograd_strided.backward(grad_out, x, weight, geo, grad_x)
+    if not done and direct.applies_input_grad(geo, dtype):
+        direct.input_grad(grad_out, weight, geo, grad_x)
+        done = True
     input_grad = not done
     if input_grad:  # a fresh zeroed array: the untouched empty one cost nothing
         grad_x = np.zeros(x.shape, dtype=dtype)

@@ -236,3 +236,28 @@ def test_input_gradient_non_finite_reaches_exactly_its_window(rng, monkeypatch, 
     assert ok.any() and not ok.all()
     _check(got[ok], want[ok], np.float64)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("stride", [1, 2])
+def test_tiles_compile_to_vector_fma_of_the_cpus_width(dtype, stride):
+    """The tile's multiply-adds are packed FMAs on zmm registers where numba
+    compiles for AVX-512, on ymm otherwise (the tile width follows)."""
+    import re
+
+    import numba
+
+    from fastmath._config.cpu import vector_bytes
+    from fastmath.conv import _direct_3x3, direct
+
+    rk, rows, width = direct.tile_shape(np.dtype(dtype).itemsize)
+    # a fresh, serial compile of the same code: cached code has no assembly
+    kernel = numba.njit(_direct_3x3._make_kernel(rk, rows, width, stride).py_func)
+    x = np.zeros((1, 2, 9, 9), dtype)
+    side = (9 + 2 - 3) // stride + 1
+    out = np.zeros((1, 4, side, side), dtype)
+    kernel(x, 1, 1, np.zeros((4, 2, 3, 3), dtype), np.zeros(4, dtype), out, 1)
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    register = "zmm" if vector_bytes() == 64 else "ymm"
+    suffix = "ps" if dtype == np.float32 else "pd"
+    assert re.search(rf"\tvfn?madd\d+{suffix}\s+[^\n]*%{register}", asm)

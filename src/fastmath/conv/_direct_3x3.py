@@ -158,16 +158,20 @@ def pad_rows(x, n, pt, pl, xd):
     c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
     rows, cols = xd.shape[1], xd.shape[3]
     x0, x1 = min(cols, pl), min(cols, pl + w)
+    # element loops: slice assignments cost more than the copy on small images
     for c in range(c_in):
         for y_pad in range(rows):
             y = y_pad - pt
-            dst = xd[c, y_pad, 0]
             if y < 0 or y >= h:
-                dst[:] = 0
+                for j in range(cols):
+                    xd[c, y_pad, 0, j] = 0
                 continue
-            dst[:x0] = 0
-            dst[x0:x1] = x[n, c, y, :x1 - x0]
-            dst[x1:] = 0
+            for j in range(x0):
+                xd[c, y_pad, 0, j] = 0
+            for j in range(x0, x1):
+                xd[c, y_pad, 0, j] = x[n, c, y, j - pl]
+            for j in range(x1, cols):
+                xd[c, y_pad, 0, j] = 0
 
 
 _KERNELS = {}

@@ -41,7 +41,33 @@ layer                    float32  float64
 =======================  =======  =======
 
 so stride-1 layers with fewer than 16 input channels take it, in both
-dtypes.
+dtypes. Winograd's rule (:mod:`.winograd`, checked first) leaves the
+layers with fewer than 16 output channels, outputs under 7x7 or under 2**24
+multiply-adds to the path after it. Against im2col there, forward, same
+machine and date, one / two threads (one value: one thread):
+
+=========================  =============  =============
+layer                      float32        float64
+=========================  =============  =============
+16 x 16 x 32 x 32 -> 8     3.07x / 2.67x  2.54x / 2.32x
+8 x 64 x 16 x 16 -> 4      1.78x / 1.98x  2.25x / 1.92x
+4 x 256 x 14 x 14 -> 8     3.04x / 1.90x  2.94x
+4 x 512 x 7 x 7 -> 12      1.94x / 1.56x  - / 1.95x
+8 x 16 x 16 x 16 -> 16     1.63x          1.55x
+4 x 32 x 16 x 16 -> 32     1.93x          1.72x
+64 x 32 x 6 x 6 -> 32      1.15x / 1.18x  1.52x / 1.50x
+2 x 64 x 14 x 14 -> 64     1.15x / 1.04x  1.25x / 1.17x
+64 x 64 x 6 x 6 -> 64      1.00x / 0.99x  1.53x / 1.59x
+16 x 128 x 4 x 4 -> 64     1.34x / 1.26x  - / 1.70x
+8 x 96 x 6 x 6 -> 96       0.81x / 0.87x  - / 1.35x
+8 x 256 x 6 x 6 -> 256     0.65x / 0.66x  1.34x
+32 x 512 x 4 x 4 -> 512    0.70x / 0.71x  1.48x
+2 x 1024 x 2 x 2 -> 1024   0.68x / 0.63x  1.31x
+=========================  =============  =============
+
+so there float32 layers with up to 64 input channels, or up to 15 output
+channels (a GEMM too narrow for BLAS), and float64 layers with up to 1024
+input channels take it.
 
 The input gradient of a stride-1 layer is a stride-1 correlation of
 ``grad_out`` (K input channels, C output channels) padded by 2 minus each
@@ -54,8 +80,10 @@ runs): 4 x 3 x 16 x 16 -> 8 0.77x-0.79x / 0.77x-0.83x, 32 x 3 x 32 x 32
 -> 8 0.86x-0.90x / 0.96x-0.98x, 32 x 6 x 32 x 32 -> 8 0.96x-0.98x /
 1.18x-1.19x, 32 x 8 x 16 x 16 -> 8 1.06x / 1.13x, 32 x 8 x 32 x 32 -> 12
 1.09x / 1.17x, 16 x 16 x 32 x 32 -> 8 1.42x-1.43x / 1.51x-1.54x, 8 x 64 x
-32 x 32 -> 8 1.72x / 1.58x, 8 x 128 x 16 x 16 -> 4 1.64x / 1.79x. NaN and Inf need no detour: each output sums only its own window,
-so they reach exactly the outputs whose window holds them.
+32 x 32 -> 8 1.72x / 1.58x, 8 x 128 x 16 x 16 -> 4 1.64x / 1.79x.
+
+NaN and Inf need no detour: each output sums only its own window, so they
+reach exactly the outputs whose window holds them.
 """
 from __future__ import annotations
 
@@ -68,20 +96,28 @@ from . import _direct_3x3
 
 __all__ = ["applies", "applies_input_grad", "forward", "input_grad", "tile_shape"]
 
-#: the most input channels that take the direct kernel, by (stride, dtype)
+#: the most input channels that take the direct kernel, by (stride, dtype);
+#: at stride 1 for the layers Winograd does not take
 MAX_CHANNELS = {(2, np.dtype(np.float32)): 32, (2, np.dtype(np.float64)): 256,
-                (1, np.dtype(np.float32)): 15, (1, np.dtype(np.float64)): 15}
-#: the fewest input channels (C) whose gradient takes the direct kernel
+                (1, np.dtype(np.float32)): 64, (1, np.dtype(np.float64)): 1024}
+#: stride-1 layers with this many output channels or fewer take it with any input channels
+NARROW_OUTPUT = 15
+#: the most output channels (K, the gradient's input channels) and the fewest
+#: input channels (C) of a layer whose input gradient takes the direct kernel
+GRAD_MAX_CHANNELS = 15
 MIN_GRAD_CHANNELS = 8
 
 
 def applies(geo, dtype) -> bool:
-    """Whether a layer (a ``convolution._Geometry``) of ``dtype`` takes the direct kernel."""
+    """Whether a layer (a ``convolution._Geometry``) of ``dtype`` takes the direct kernel
+    (at stride 1, once Winograd has declined it)."""
     if (geo.r, geo.s, geo.dilation, geo.groups) != (3, 3, (1, 1), 1):
         return False
     stride = geo.stride[0]
-    return geo.stride == (stride, stride) and geo.c <= MAX_CHANNELS.get(
-        (stride, np.dtype(dtype)), 0)
+    key = (stride, np.dtype(dtype))
+    if geo.stride != (stride, stride) or key not in MAX_CHANNELS:
+        return False
+    return geo.c <= MAX_CHANNELS[key] or (stride == 1 and geo.k <= NARROW_OUTPUT)
 
 
 def tile_shape(itemsize: int) -> tuple:
@@ -105,10 +141,11 @@ def forward(x, weight, bias, geo, out):
 def applies_input_grad(geo, dtype) -> bool:
     """Whether the input gradient of a layer takes the direct kernel: a stride-1
     3x3 layer whose gradient, a stride-1 correlation of ``grad_out`` with K
-    input channels, has few enough of them (as :func:`applies`) and at least
-    :data:`MIN_GRAD_CHANNELS` output channels (C), and paddings of at most 2."""
+    input channels, has at most :data:`GRAD_MAX_CHANNELS` of them and at
+    least :data:`MIN_GRAD_CHANNELS` output channels (C), and paddings of at
+    most 2."""
     return ((geo.r, geo.s, geo.stride, geo.dilation, geo.groups) == (3, 3, (1, 1), (1, 1), 1)
-            and geo.k <= MAX_CHANNELS[1, np.dtype(dtype)] and geo.c >= MIN_GRAD_CHANNELS
+            and geo.k <= GRAD_MAX_CHANNELS and geo.c >= MIN_GRAD_CHANNELS
             and max(geo.pads) <= 2)
 
 

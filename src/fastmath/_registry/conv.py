@@ -53,7 +53,10 @@ def _conv2d_example(dtype):
     # stride 2: the direct kernel takes 16 channels; 40 take Winograd in float32
     x40 = np.concatenate([xw, xw, xw[:, :8]], axis=1)
     w40 = np.concatenate([ww, ww, ww[:, :8]], axis=1)
+    # stride 1: the direct kernel's tiles of 4 channels (8 output channels)
+    # and of one (2 output channels, as ``w``)
     return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
+            cv.conv2d(x, np.concatenate([w] * 4), padding=1),
             cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1),
             cv.conv2d(x40, w40, stride=2, padding=1))
 
@@ -68,6 +71,7 @@ def _conv2d_backward_example(dtype):
             cv.conv2d_backward(np.ones((2, 2, 6, 6), dtype), x, dw, groups=2, padding=1),
             cv.conv2d_backward(np.ones((2, 2, 3, 3), dtype), x, dw, stride=2, padding=1,
                                groups=2),
+            cv.conv2d_backward(np.ones((8, 8, 32, 32), dtype), xw, ww[:8], padding=1),
             cv.conv2d_backward(np.ones((8, 16, 32, 32), dtype), xw, ww, padding=1),
             cv.conv2d_backward(np.ones((8, 16, 16, 16), dtype), xw, ww, stride=2, padding=1))
 

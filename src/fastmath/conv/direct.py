@@ -162,8 +162,8 @@ def _correlate(x, weight, bias, stride, pt, pl, out):
     """The direct kernel on C-contiguous arrays of one dtype; ``out``'s shape sets the geometry."""
     rk, rows, width = tile_shape(x.itemsize)
     n, k = out.shape[0], out.shape[1]
-    if k < rk:  # fewer output channels than a tile: as many accumulators, more rows
-        rk, rows = k, rk * rows // k
+    if k < rk:  # fewer output channels than a tile: one channel, as many accumulators
+        rk, rows = 1, rk * rows
     work = out.size * weight[0].size
     # several channel groups per image when there are few images, so every thread has work
     k_groups = max(1, min(-(-k // rk), -(-CHUNKS_PER_THREAD * threads_for(work, "flops") // n)))

@@ -242,3 +242,30 @@ def test_threads_option_holds_the_peers_blas_pools(monkeypatch, capsys):
         fastmath.set_num_threads(old)
     assert seen and all(counts and set(counts) == {1} for counts in seen)
     assert blas_counts() == before
+
+
+@pytest.mark.parametrize("preset, numpy_first, expected", [
+    (None, False, ["24", "100000"]),     # the bench's settings
+    ("20", False, ["20", "20"]),         # the user's own are kept
+    (None, True, ["None", "None"]),      # too late once NumPy (and its OpenBLAS) is loaded
+])
+def test_bench_shortens_idle_spin_before_numpy_loads(preset, numpy_first, expected):
+    names = ["OPENBLAS_THREAD_TIMEOUT", "GOMP_SPINCOUNT"]
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    if preset is not None:
+        env.update(dict.fromkeys(names, preset))
+    code = ("import os, sys\n"
+            + ("import numpy\n" if numpy_first else "")
+            + "from fastmath.__main__ import quiet_idle_workers\n"
+              "quiet_idle_workers()\n"
+              f"print(*[os.environ.get(name) for name in {names!r}])\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert out == expected
+
+
+def test_bench_header_names_the_idle_spin_limits(capsys, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "24")
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    assert cli.main(["--quick", "--kernel", "softmax", "--no-progress", "--budget", "0.05"]) == 0
+    assert "idle spin: OpenBLAS 2**24 cycles, libgomp default." in capsys.readouterr().out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import nullcontext
 
@@ -262,8 +263,12 @@ def main(argv=None) -> int:
     with limits:
         rows = _collect(selected, args, view)
     allocator = "set by fastmath" if malloc_tuned() else "the C library's own"
+    blas_spin = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+    omp_spin = os.environ.get("GOMP_SPINCOUNT")
     print(f"fastmath bench ({view} view, {args.size} sizes): {_threads.get_num_threads()} threads, "
-          f"threading layer {_threads.threading_layer()}, malloc thresholds {allocator}.")
+          f"threading layer {_threads.threading_layer()}, malloc thresholds {allocator}, "
+          f"idle spin: OpenBLAS {f'2**{blas_spin} cycles' if blas_spin else 'default'}, "
+          f"libgomp {f'{omp_spin} pauses' if omp_spin else 'default'}.")
     print(machine.summary())
     print()
     if args.sweep:

@@ -1,4 +1,5 @@
-"""A vectorizable exp for arguments <= 0, used by softmax and logsumexp.
+"""Vectorizable exp and expm1 for arguments <= 0, used by softmax and logsumexp,
+and the sigmoid and tanh built on them (the activations of ``linear``).
 
 numba lowers ``math.exp`` to a scalar libm call unless Intel SVML is
 installed, which keeps loops from vectorizing. This is the classic
@@ -6,6 +7,12 @@ Cody-Waite reduction ``x = n ln2 + r`` (|r| <= ln2 / 2), a Taylor polynomial
 for ``exp(r)`` and ``2**n`` built from exponent bits, all branch-free so LLVM
 vectorizes it. ``2**n`` is applied as two factors so results down to the
 smallest subnormal are right; NaN propagates and -inf gives 0.
+
+numba with Intel's SVML would vectorize ``math.exp`` and ``math.tanh``
+itself, but the PyPI builds of llvmlite have no SVML support
+(``llvmlite.binding.targets.has_svml()`` is False; ``numba -s``: "SVML
+Operational: False" even with intel-cmplr-lib-rt's libsvml.so on the library
+path), so these stay ours.
 """
 import math
 
@@ -94,3 +101,114 @@ def _exp_nonpos_impl(x):
     if isinstance(x, types.Float) and x.bitwidth == 32:
         return lambda x: exp_nonpos32(x)
     return lambda x: exp_nonpos64(x)
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def expm1_nonpos64(x):
+    """exp(x) - 1 for float64 x <= 0 (or NaN), a few ulp: ``2**n expm1(r) + (2**n - 1)``."""
+    x = x if not x < -60.0 else -60.0  # exp(-60) - 1 rounds to -1
+    fn = np.floor(x * _LOG2E + 0.5)
+    r = (x - fn * _LN2_HI) - fn * _LN2_LO
+    p = 1.0 / 6227020800.0  # expm1(r) = r (1 + r/2 + r^2/6 + ...)
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    scale = _bits_to_f64((np.int64(fn) + 1023) << 52)  # n >= -87: a normal number
+    return scale * (p * r) + (scale - 1.0)
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def expm1_nonpos32(x):
+    """exp(x) - 1 for float32 x <= 0 (or NaN), a few ulp of float32."""
+    x = x if not x < np.float32(-30.0) else np.float32(-30.0)
+    fn = np.floor(x * np.float32(_LOG2E) + np.float32(0.5))
+    r = (x - fn * np.float32(0.693359375)) - fn * np.float32(-2.12194440e-4)
+    p = np.float32(1.0 / 40320.0)
+    p = p * r + np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    p = p * r + np.float32(1.0)
+    scale = _bits_to_f32((np.int32(fn) + np.int32(127)) << np.int32(23))
+    return scale * (p * r) + (scale - np.float32(1.0))
+
+
+def expm1_nonpos(x):
+    """exp(x) - 1 for x <= 0 in the precision of x; jitted via overload."""
+    return math.expm1(x)
+
+
+@overload(expm1_nonpos)
+def _expm1_nonpos_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        return lambda x: expm1_nonpos32(x)
+    return lambda x: expm1_nonpos64(x)
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _sigmoid64(v):
+    t = exp_nonpos64(-abs(v))
+    s = 1.0 / (1.0 + t)
+    return s if v >= 0.0 else t * s
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _sigmoid32(v):
+    one = np.float32(1.0)
+    t = exp_nonpos32(-abs(v))
+    s = one / (one + t)
+    return s if v >= np.float32(0.0) else t * s
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _tanh64(v):
+    e = expm1_nonpos64(-2.0 * abs(v))
+    t = -e / (2.0 + e)
+    return t if v >= 0.0 else -t
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _tanh32(v):
+    a = abs(v)
+    e = expm1_nonpos32(-(a + a))
+    t = -e / (np.float32(2.0) + e)
+    return t if v >= np.float32(0.0) else -t
+
+
+def sigmoid(v):
+    """1 / (1 + exp(-v)) in the precision of ``v`` (float32 or float64), branch-free:
+    with t = exp(-|v|), 1 / (1 + t) for v >= 0 and t / (1 + t) below, so nothing
+    overflows and NaN stays NaN; jitted via overload."""
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+def tanh(v):
+    """tanh(v) in the precision of ``v``: with e = expm1(-2|v|), -e / (2 + e) with
+    the sign of v (accurate near 0, where 1 - exp(-2|v|) would cancel); jitted
+    via overload."""
+    return math.tanh(v)
+
+
+@overload(sigmoid)
+def _sigmoid_impl(v):
+    if isinstance(v, types.Float) and v.bitwidth == 32:
+        return lambda v: _sigmoid32(v)
+    return lambda v: _sigmoid64(v)
+
+
+@overload(tanh)
+def _tanh_impl(v):
+    if isinstance(v, types.Float) and v.bitwidth == 32:
+        return lambda v: _tanh32(v)
+    return lambda v: _tanh64(v)

@@ -11,7 +11,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import FASTMATH_FLAGS_ORDERED, jit, jit_parallel
-from ._expm import exp_nonpos
+from ._expm import exp_nonpos, sigmoid, tanh
 from ._sparse_rows import gathered_row_sums
 from .._float_order import from_ordered_key, ordered_key
 
@@ -21,27 +21,34 @@ ACT_NONE, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
 # --- elementwise epilogues ----------------------------------------------------
 
 @jit
-def _activate(v, act):
-    if act == ACT_RELU:
-        return 0.0 if v < 0 else v  # keeps NaN, as np.maximum(v, 0) does
-    if act == ACT_SIGMOID:
-        return 1.0 / (1.0 + math.exp(-v))
-    if act == ACT_TANH:
-        return math.tanh(v)
-    return v
-
-
-@jit
 def bias_activate_inplace(y, bias, act):
     """y[i, j] = act(y[i, j] + bias[j]) in place.
 
     Serial on purpose: it runs right after a BLAS call, whose spinning threads
     would slow a parallel region down on a 2-core machine (measured).
     """
-    for i in range(y.shape[0]):
-        row = y[i]
-        for j in range(row.shape[0]):
-            row[j] = _activate(row[j] + bias[j], act)
+    # one loop per activation: a loop holding the choice does not vectorize
+    if act == ACT_SIGMOID:
+        for i in range(y.shape[0]):
+            row = y[i]
+            for j in range(row.shape[0]):
+                row[j] = sigmoid(row[j] + bias[j])
+    elif act == ACT_TANH:
+        for i in range(y.shape[0]):
+            row = y[i]
+            for j in range(row.shape[0]):
+                row[j] = tanh(row[j] + bias[j])
+    elif act == ACT_RELU:
+        for i in range(y.shape[0]):
+            row = y[i]
+            for j in range(row.shape[0]):
+                v = row[j] + bias[j]
+                row[j] = 0.0 if v < 0 else v  # keeps NaN, as np.maximum(v, 0) does
+    else:
+        for i in range(y.shape[0]):
+            row = y[i]
+            for j in range(row.shape[0]):
+                row[j] += bias[j]
 
 
 @jit_parallel

@@ -1,4 +1,4 @@
-"""The direct 3x3 kernels of conv2d at stride 1 and 2 (conv/direct.py, conv/_direct_3x3.py)."""
+"""The direct 3x3 kernels of conv2d at stride 1 and 2 (conv/direct.py, conv/_direct_tiles.py)."""
 import numpy as np
 import pytest
 from conftest import DTYPES, LAYOUTS, in_layout, tol
@@ -31,16 +31,16 @@ STRIDE_CASES = [(2, case) for case in CASES] + [(1, case) for case in S1_CASES]
 
 def _calls(monkeypatch):
     """Record the parallel kernels :func:`direct_kernel` hands out."""
-    from fastmath.conv import _direct_3x3
+    from fastmath.conv import _direct_tiles
 
     calls = []
-    factory = _direct_3x3.direct_kernel
+    factory = _direct_tiles.direct_kernel
 
     def recording(*shape):
         kernel = factory(*shape)
         return lambda *a: calls.append(shape) or kernel(*a)
 
-    monkeypatch.setattr(_direct_3x3, "direct_kernel", recording)
+    monkeypatch.setattr(_direct_tiles, "direct_kernel", recording)
     return calls
 
 
@@ -75,7 +75,39 @@ def test_matches_reference(rng, monkeypatch, dtype, stride, case, tile):
     b = rng.standard_normal(k).astype(dtype)
     got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
     _check(got, ref.conv2d(x, wt, b, (stride, stride), _pads(padding)), dtype)
-    assert [shape[-1] for shape in calls] == [stride]
+    assert [shape[3:] for shape in calls] == [(stride, 3)]
+
+
+# 5x5 at stride 1 (N, C, H, W, K, padding)
+CASES_5X5 = [
+    (2, 3, 9, 11, 16, 2),
+    (1, 1, 5, 5, 1, 0),            # one output
+    (3, 8, 33, 40, 9, (2, 1)),     # partial column vectors, odd rows, a channel past the tiles
+    (1, 4, 2, 3, 5, 3),            # padding wider than the image
+    (2, 256, 6, 7, 3, 2),          # the most input channels the rule takes
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES_5X5)
+@pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1)])
+def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
+    from fastmath.conv import direct
+
+    if tile is not None:
+        rk, rows, scale = tile
+        monkeypatch.setattr(direct, "tile_shape",
+                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
+    calls = _calls(monkeypatch)
+    n, c, h, w, k, padding = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((k, c, 5, 5)).astype(dtype)
+    b = rng.standard_normal(k).astype(dtype)
+    got = fm.conv2d(x, wt, b, padding=padding)
+    want = ref.conv2d(x, wt, b, (1, 1), _pads(padding))
+    bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * c)
+    assert [shape[-2:] for shape in calls] == [(1, 5)]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -136,13 +168,16 @@ def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad, 
     (np.float32, 65, {"stride": 1, "k": 16}, "float32 stride 1, 65 input and 16 output channels"),
     (np.float64, 1025, {"stride": 1, "k": 16}, "float64 stride 1 with 1025 input channels"),
     (np.float64, 4, {"stride": 3}, "stride 3"),
+    (np.float32, 257, {"stride": 1, "side": 5}, "5x5 with 257 input channels"),
+    (np.float64, 4, {"side": 5}, "5x5 at stride 2"),
+    (np.float64, 4, {"stride": 1, "side": 7}, "7x7"),
 ])
 def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry, why):
     calls = _calls(monkeypatch)
     kw = {"stride": 2, "padding": 1, **geometry}
-    groups, k = kw.get("groups", 1), kw.pop("k", 4)
+    groups, k, side = kw.get("groups", 1), kw.pop("k", 4), kw.pop("side", 3)
     x = rng.standard_normal((1, c, 9, 9)).astype(dtype)
-    wt = rng.standard_normal((k, c // groups, 3, 3)).astype(dtype)
+    wt = rng.standard_normal((k, c // groups, side, side)).astype(dtype)
     got = fm.conv2d(x, wt, **kw)
     stride = kw["stride"] if isinstance(kw["stride"], tuple) else (kw["stride"],) * 2
     dilation = (kw.get("dilation", 1),) * 2
@@ -205,7 +240,7 @@ def test_input_gradient_matches_reference(rng, monkeypatch, dtype, case, tile):
     _check(gx, want_gx, dtype)
     _check(gw, want_gw, dtype)
     _check(gb, g.sum(axis=(0, 2, 3), dtype=np.float64), dtype)
-    assert calls == [calls[0]] and calls[0][-1] == 1  # one direct call, at stride 1
+    assert calls == [calls[0]] and calls[0][3:] == (1, 3)  # one direct call, at stride 1
 
 
 @pytest.mark.parametrize("c, k, padding, why", [
@@ -251,11 +286,11 @@ def test_tiles_compile_to_vector_fma_of_the_cpus_width(dtype, stride):
     import numba
 
     from fastmath._config.cpu import vector_bytes
-    from fastmath.conv import _direct_3x3, direct
+    from fastmath.conv import _direct_tiles, direct
 
     rk, rows, width = direct.tile_shape(np.dtype(dtype).itemsize)
     # a fresh, serial compile of the same code: cached code has no assembly
-    kernel = numba.njit(_direct_3x3._make_kernel(rk, rows, width, stride).py_func)
+    kernel = numba.njit(_direct_tiles._make_kernel(rk, rows, width, stride, 3).py_func)
     x = np.zeros((1, 2, 9, 9), dtype)
     side = (9 + 2 - 3) // stride + 1
     out = np.zeros((1, 4, side, side), dtype)

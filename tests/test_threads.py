@@ -231,7 +231,8 @@ def test_blas_inside_parallel_kernels_runs_on_one_thread(monkeypatch):
     before = _blas_threads()
     x = np.ones((16, 8, 32, 32))  # above the serial threshold: the kernel runs on 2 threads
     with fm.thread_limit(2):
-        fm.conv2d(x, np.ones((16, 8, 5, 5)), padding=2)  # 5x5: im2col + GEMM
+        # dilated: im2col + GEMM (the direct kernels take undilated 3x3 and 5x5)
+        fm.conv2d(x, np.ones((16, 8, 3, 3)), padding=2, dilation=2)
     assert seen == [[1]]
     assert _blas_threads() == before
 
@@ -320,9 +321,9 @@ def test_blas_is_left_alone_around_kernels_whose_products_openblas_keeps_serial(
     seen = []
     real = _kernels.conv_forward
     monkeypatch.setattr(_kernels, "conv_forward", lambda *a: seen.append(_blas_threads()) or real(*a))
-    x = np.ones((64, 1, 28, 28))  # 8 x 25 x 576 = 115,200 multiply-adds per image
+    x = np.ones((64, 1, 28, 28))  # dilated 3x3: 8 x 9 x 576 = 41,472 multiply-adds per image
     with fm.thread_limit(2):
-        fm.conv2d(x, np.ones((8, 1, 5, 5)))
+        fm.conv2d(x, np.ones((8, 1, 3, 3)), dilation=2)
     assert seen == [[2]]
     assert _blas_threads() == before
 

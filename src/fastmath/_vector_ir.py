@@ -2,7 +2,7 @@
 
 numba leaves short loops scalar (its SLP vectorizer is off), so the tile
 kernels (:mod:`.linalg._sqdist_tiles`, :mod:`.stats._norm_tiles`,
-:mod:`.conv._direct_3x3`) emit their vector code themselves; this module
+:mod:`.conv._direct_tiles`) emit their vector code themselves; this module
 holds what they share: typed constants, broadcasts, vector loads and stores,
 fused multiply-adds and a tile's accumulation loop.
 """

@@ -54,9 +54,10 @@ def _conv2d_example(dtype):
     x40 = np.concatenate([xw, xw, xw[:, :8]], axis=1)
     w40 = np.concatenate([ww, ww, ww[:, :8]], axis=1)
     # stride 1: the direct kernel's tiles of 4 channels (8 output channels)
-    # and of one (2 output channels, as ``w``)
+    # and of one (2 output channels, as ``w``), 3x3 and 5x5
+    w5 = np.ones((8, 2, 5, 5), dtype)
     return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
-            cv.conv2d(x, np.concatenate([w] * 4), padding=1),
+            cv.conv2d(x, np.concatenate([w] * 4), padding=1), cv.conv2d(x, w5, padding=2),
             cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1),
             cv.conv2d(x40, w40, stride=2, padding=1))
 

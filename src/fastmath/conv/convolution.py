@@ -111,14 +111,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     parallel over output planes. 3x3 stride-1 layers with 16 or more input
     and output channels and at least 2**24 multiply-adds use Winograd
     F(4x4, 3x3) (rule in :mod:`.winograd`), a quarter of the
-    multiplies. Other 3x3 layers run a direct kernel in register tiles: at
-    stride 1 those with fewer than 16 input channels, and those Winograd
-    does not take with up to 64 (float32; any number with 15 or fewer output
-    channels) or 1024 (float64); at stride 2 with up to 32 (float32) or 256
-    (float64) (rule in :mod:`.direct`); float32 stride-2
-    ones with 33 to 64 input and 16 or more output channels split the input
-    into its four even/odd phases and use Winograd F(4x4, 2x2) on them, 0.56
-    of the multiplies. The Winograd
+    multiplies. Other 3x3 layers, and 5x5 stride-1 layers with up to 256
+    input channels, run a direct kernel in register tiles: 3x3 at stride 1
+    with up to 64 input channels (float32; any number with 15 or fewer output
+    channels) or 1024 (float64), at stride 2 with up to 32 (float32) or 256
+    (float64) (rules in :mod:`.direct`). Float32 stride-2 3x3 layers with 33
+    to 64 input and 16 or more output channels split the input into its four
+    even/odd phases and use Winograd F(4x4, 2x2) on them, 0.56 of the
+    multiplies. The Winograd
     float32 results differ from the exact ones by about 1e-5 of the output's
     largest magnitude (im2col and the direct kernels: about 1e-7). Inputs
     holding NaN or Inf do not take Winograd, so they reach exactly the

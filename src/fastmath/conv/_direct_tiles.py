@@ -1,5 +1,5 @@
-"""Numba kernels of the direct 3x3 convolution at stride 1 or 2, in register
-tiles of LLVM vector code.
+"""Numba kernels of the direct convolution, 3x3 at stride 1 or 2 and 5x5 at
+stride 1, in register tiles of LLVM vector code.
 
 Each image is first copied into a zero-padded buffer laid out so that the
 input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row is one
@@ -22,8 +22,8 @@ from .._vector_ir import VectorIR
 
 
 @intrinsic
-def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
-            out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE):
+def conv_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias,
+              k0, out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE, SIDE):
     """Output channels ``k0 : k0 + RK``, rows and columns from flat offset ``o0``
     of ``out``: ``ROWS`` rows (``o_row`` apart) by ``min(cols, W)`` columns,
     channels ``k_stride`` apart.
@@ -32,15 +32,16 @@ def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
     parity: channel ``c``, padded row ``Y`` and phase ``q`` start at ``x0 + c
     * c_stride + Y * row_stride + q * phase_stride`` (``phase_stride`` unused
     at ``STRIDE`` 1), where ``x0`` points at the tile's first output column.
-    ``weight`` is the flat (K, C, 3, 3) weight with row ``k0`` at ``w0``.
-    ``RK``, ``ROWS``, ``W`` and ``STRIDE`` (1 or 2) are compile-time
-    integers. Nothing is checked: the caller keeps every read and write inside
-    the arrays.
+    ``weight`` is the flat (K, C, SIDE, SIDE) weight with row ``k0`` at
+    ``w0``. ``RK``, ``ROWS``, ``W``, ``STRIDE`` (1 or 2) and ``SIDE`` (the
+    kernel's height and width, 3 at stride 2) are compile-time integers.
+    Nothing is checked: the caller keeps every read and write inside the
+    arrays.
     """
-    if not all(isinstance(t, types.IntegerLiteral) for t in (RK, ROWS, W, STRIDE)):
+    if not all(isinstance(t, types.IntegerLiteral) for t in (RK, ROWS, W, STRIDE, SIDE)):
         return None
     n_k, n_rows, width = RK.literal_value, ROWS.literal_value, W.literal_value
-    stride = STRIDE.literal_value
+    stride, side = STRIDE.literal_value, SIDE.literal_value
     dtype = getattr(out, "dtype", None)
     if dtype not in (types.float32, types.float64) or any(
             getattr(a, "dtype", None) != dtype for a in (xd, weight, bias)):
@@ -59,15 +60,15 @@ def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
             b = splat(builder.load(builder.gep(ba.data, [builder.add(k0_, const(r))])))
             for acc in accs[r]:
                 builder.store(b, acc)
-        taps = builder.mul(nc, const(9))
+        taps = builder.mul(nc, const(side * side))
         w_rows = [builder.gep(wa.data, [builder.add(w0_, builder.mul(const(r), taps))])
                   for r in range(n_k)]
         x_base = builder.gep(xa.data, [x0_])
         with cgutils.for_range(builder, nc) as loop:
             x_c = builder.gep(x_base, [builder.mul(loop.index, cs)])
-            w_c = builder.mul(loop.index, const(9))
-            for kh in range(3):
-                for kw in range(3):
+            w_c = builder.mul(loop.index, const(side * side))
+            for kh in range(side):
+                for kw in range(side):
                     inputs = []
                     for rr in range(n_rows):  # padded row stride * (row + rr) + kh
                         if stride == 2:
@@ -79,7 +80,7 @@ def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
                         inputs.append(v_ir.load(x_c, offset))
                     for r in range(n_k):
                         wv = splat(builder.load(builder.gep(w_rows[r],
-                                                            [builder.add(w_c, const(3 * kh + kw))])))
+                                                            [builder.add(w_c, const(side * kh + kw))])))
                         for rr in range(n_rows):
                             builder.store(v_ir.fma(wv, inputs[rr], builder.load(accs[r][rr])),
                                           accs[r][rr])
@@ -94,7 +95,7 @@ def tile3x3(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0, n
         return context.get_dummy_value()
 
     return types.none(xd, x0, c_stride, row_stride, phase_stride, weight, w0, n_c, bias, k0,
-                      out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE), codegen
+                      out, o0, k_stride, o_row, cols, RK, ROWS, W, STRIDE, SIDE), codegen
 
 
 @intrinsic
@@ -177,37 +178,38 @@ def pad_rows(x, n, pt, pl, xd):
 _KERNELS = {}
 
 
-def direct_kernel(rk, rows, width, stride=2):
+def direct_kernel(rk, rows, width, stride=2, side=3):
     """The parallel kernel for tiles of ``rk`` channels x ``rows`` rows x ``width``
-    columns at ``stride`` (1 or 2), made once per shape.
+    columns at ``stride`` (1 or 2) for ``side`` x ``side`` weights (3 at
+    stride 2), made once per shape.
 
     Called as ``kernel(x, pt, pl, weight, bias, out, k_groups)`` with
-    C-contiguous ``x`` (N, C, H, W), ``weight`` (K, C, 3, 3), ``bias`` (K,)
+    C-contiguous ``x`` (N, C, H, W), ``weight`` (K, C, side, side), ``bias`` (K,)
     and ``out`` (N, K, OH, OW) of one dtype; work items are (image, group of
     output channels), ``k_groups`` groups per image. Nothing is validated.
     """
-    key = (rk, rows, width, stride)
+    key = (rk, rows, width, stride, side)
     if key not in _KERNELS:
         _KERNELS[key] = _make_kernel(*key)
     return _KERNELS[key]
 
 
-def _make_kernel(rk, rows, width, stride):
+def _make_kernel(rk, rows, width, stride, side):
     # One function, whose closure holds only integers: numba's cache keys a
     # closure by its cells, and a cell holding another kernel would give every
     # process a new key (and a recompile).
     @jit_parallel
-    def direct_3x3(x, pt, pl, weight, bias, out, k_groups):
+    def direct_conv(x, pt, pl, weight, bias, out, k_groups):
         n_img, c_in = x.shape[0], x.shape[1]
         k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-        # stride 2: two column phases of ow / width vectors and one column more;
-        # stride 1: one phase, two columns more
-        rows_pad = stride * oh + 3 - stride
-        cols_pad = -(-ow // width) * width + 3 - stride
+        # stride 2 (side 3): two column phases of ow / width vectors and one
+        # column more; stride 1: one phase, side - 1 columns more
+        rows_pad = stride * (oh - 1) + side
+        cols_pad = -(-ow // width) * width + (side - 1) // stride
         cs, rs, ps = rows_pad * stride * cols_pad, stride * cols_pad, cols_pad
         per_group = -(-(-(-k_out // k_groups)) // rk) * rk  # whole tiles but the last
         wf, of = weight.ravel(), out.ravel()
-        plane, taps = oh * ow, c_in * 9
+        plane, taps = oh * ow, c_in * side * side
         for item in prange(n_img * k_groups):
             n, g = item // k_groups, item % k_groups
             k0 = g * per_group
@@ -229,20 +231,22 @@ def _make_kernel(rk, rows, width, stride):
                         o0 = ((n * k_out + k) * oh + y) * ow + col
                         cols = min(width, ow - col)
                         if k + rk <= k1 and all_rows:
-                            tile3x3(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
-                                    plane, ow, cols, rk, rows, width, stride)
+                            conv_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                      plane, ow, cols, rk, rows, width, stride, side)
                         elif k + rk <= k1:
-                            tile3x3(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
-                                    plane, ow, cols, rk, 1, width, stride)
+                            conv_tile(xf, x0, cs, rs, ps, wf, k * taps, c_in, bias, k, of, o0,
+                                      plane, ow, cols, rk, 1, width, stride, side)
                         else:  # the last channels, one at a time
                             for kk in range(k, k1):
                                 o1 = o0 + (kk - k) * plane
                                 if all_rows:
-                                    tile3x3(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
-                                            of, o1, plane, ow, cols, 1, rows, width, stride)
+                                    conv_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                              of, o1, plane, ow, cols, 1, rows, width, stride,
+                                              side)
                                 else:
-                                    tile3x3(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
-                                            of, o1, plane, ow, cols, 1, 1, width, stride)
+                                    conv_tile(xf, x0, cs, rs, ps, wf, kk * taps, c_in, bias, kk,
+                                              of, o1, plane, ow, cols, 1, 1, width, stride,
+                                              side)
                     y += rows if all_rows else 1
 
-    return direct_3x3
+    return direct_conv

@@ -44,6 +44,18 @@ def _calls(monkeypatch):
     return calls
 
 
+def _force_tile(monkeypatch, tile):
+    """Force the tile ``(RK, ROWS, width as a fraction of 64 bytes)`` (None: the
+    CPU's own) and record the kernels handed out."""
+    from fastmath.conv import direct
+
+    if tile is not None:
+        rk, rows, scale = tile
+        monkeypatch.setattr(direct, "tile_shape",
+                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
+    return _calls(monkeypatch)
+
+
 def _pads(padding):
     p = padding if isinstance(padding, tuple) else (padding, padding)
     return (p[0], p[0]), (p[1], p[1])
@@ -62,13 +74,7 @@ def test_matches_reference(rng, monkeypatch, dtype, stride, case, tile):
     """Every tail: channels past the last whole tile, rows past the last
     whole group of rows, columns past the last whole vector; the AVX2 tile
     (4 x 2 of half-width vectors) and others forced on any CPU."""
-    from fastmath.conv import direct
-
-    if tile is not None:
-        rk, rows, scale = tile
-        monkeypatch.setattr(direct, "tile_shape",
-                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
-    calls = _calls(monkeypatch)
+    calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
@@ -92,13 +98,7 @@ CASES_5X5 = [
 @pytest.mark.parametrize("case", CASES_5X5)
 @pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1)])
 def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
-    from fastmath.conv import direct
-
-    if tile is not None:
-        rk, rows, scale = tile
-        monkeypatch.setattr(direct, "tile_shape",
-                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
-    calls = _calls(monkeypatch)
+    calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     wt = rng.standard_normal((k, c, 5, 5)).astype(dtype)
@@ -222,13 +222,7 @@ BACKWARD_CASES = [
 @pytest.mark.parametrize("case", BACKWARD_CASES)
 @pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1)])
 def test_input_gradient_matches_reference(rng, monkeypatch, dtype, case, tile):
-    from fastmath.conv import direct
-
-    if tile is not None:
-        rk, rows, scale = tile
-        monkeypatch.setattr(direct, "tile_shape",
-                            lambda itemsize: (rk, rows, int(64 * scale) // itemsize))
-    calls = _calls(monkeypatch)
+    calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
     x = rng.standard_normal((n, c, h, w)).astype(dtype)
     wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)

@@ -45,12 +45,11 @@ _LOG2E = 1.4426950408889634
 
 
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
-def exp_nonpos64(x):
-    """exp(x) for float64 x <= 0 (or NaN), about 1 ulp."""
-    x = x if not x < -746.0 else -746.0  # keeps NaN
+def _reduced64(x):
+    """``(n, expm1(r))`` with x = n ln2 + r, |r| <= ln2 / 2 (float64)."""
     fn = np.floor(x * _LOG2E + 0.5)
     r = (x - fn * _LN2_HI) - fn * _LN2_LO
-    p = 1.0 / 6227020800.0  # 1/13!
+    p = 1.0 / 6227020800.0  # 1/13!; expm1(r) = r (1 + r/2 + r^2/6 + ...)
     p = p * r + 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
     p = p * r + 1.0 / 3628800.0
@@ -63,32 +62,46 @@ def exp_nonpos64(x):
     p = p * r + 1.0 / 6.0
     p = p * r + 0.5
     p = p * r + 1.0
-    p = p * r + 1.0
-    n = np.int64(fn)
-    n1 = n >> 1
-    n2 = n - n1
-    return p * _bits_to_f64((n1 + 1023) << 52) * _bits_to_f64((n2 + 1023) << 52)
+    return fn, p * r
 
 
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
-def exp_nonpos32(x):
-    """exp(x) for float32 x <= 0 (or NaN), about 1 ulp of float32."""
-    x = x if not x < np.float32(-104.0) else np.float32(-104.0)
+def exp_nonpos64(x):
+    """exp(x) for float64 x <= 0 (or NaN), about 1 ulp."""
+    x = x if not x < -746.0 else -746.0  # keeps NaN
+    fn, em = _reduced64(x)
+    n = np.int64(fn)
+    n1 = n >> 1
+    n2 = n - n1
+    return (em + 1.0) * _bits_to_f64((n1 + 1023) << 52) * _bits_to_f64((n2 + 1023) << 52)
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def _reduced32(x):
+    """``(n, expm1(r))`` with x = n ln2 + r, |r| <= ln2 / 2 (float32)."""
     fn = np.floor(x * np.float32(_LOG2E) + np.float32(0.5))
     r = (x - fn * np.float32(0.693359375)) - fn * np.float32(-2.12194440e-4)
-    p = np.float32(1.0 / 5040.0)
+    p = np.float32(1.0 / 40320.0)
+    p = p * r + np.float32(1.0 / 5040.0)
     p = p * r + np.float32(1.0 / 720.0)
     p = p * r + np.float32(1.0 / 120.0)
     p = p * r + np.float32(1.0 / 24.0)
     p = p * r + np.float32(1.0 / 6.0)
     p = p * r + np.float32(0.5)
     p = p * r + np.float32(1.0)
-    p = p * r + np.float32(1.0)
+    return fn, p * r
+
+
+@jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
+def exp_nonpos32(x):
+    """exp(x) for float32 x <= 0 (or NaN), about 1 ulp of float32."""
+    x = x if not x < np.float32(-104.0) else np.float32(-104.0)
+    fn, em = _reduced32(x)
     n = np.int32(fn)
     n1 = n >> 1
     n2 = n - n1
-    return p * _bits_to_f32((n1 + np.int32(127)) << np.int32(23)) * _bits_to_f32(
-        (n2 + np.int32(127)) << np.int32(23))
+    return (em + np.float32(1.0)) * _bits_to_f32((n1 + np.int32(127)) << np.int32(23)) * (
+        _bits_to_f32((n2 + np.int32(127)) << np.int32(23)))
 
 
 def exp_nonpos(x):
@@ -107,41 +120,18 @@ def _exp_nonpos_impl(x):
 def expm1_nonpos64(x):
     """exp(x) - 1 for float64 x <= 0 (or NaN), a few ulp: ``2**n expm1(r) + (2**n - 1)``."""
     x = x if not x < -60.0 else -60.0  # exp(-60) - 1 rounds to -1
-    fn = np.floor(x * _LOG2E + 0.5)
-    r = (x - fn * _LN2_HI) - fn * _LN2_LO
-    p = 1.0 / 6227020800.0  # expm1(r) = r (1 + r/2 + r^2/6 + ...)
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
+    fn, em = _reduced64(x)
     scale = _bits_to_f64((np.int64(fn) + 1023) << 52)  # n >= -87: a normal number
-    return scale * (p * r) + (scale - 1.0)
+    return scale * em + (scale - 1.0)
 
 
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
 def expm1_nonpos32(x):
     """exp(x) - 1 for float32 x <= 0 (or NaN), a few ulp of float32."""
     x = x if not x < np.float32(-30.0) else np.float32(-30.0)
-    fn = np.floor(x * np.float32(_LOG2E) + np.float32(0.5))
-    r = (x - fn * np.float32(0.693359375)) - fn * np.float32(-2.12194440e-4)
-    p = np.float32(1.0 / 40320.0)
-    p = p * r + np.float32(1.0 / 5040.0)
-    p = p * r + np.float32(1.0 / 720.0)
-    p = p * r + np.float32(1.0 / 120.0)
-    p = p * r + np.float32(1.0 / 24.0)
-    p = p * r + np.float32(1.0 / 6.0)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
+    fn, em = _reduced32(x)
     scale = _bits_to_f32((np.int32(fn) + np.int32(127)) << np.int32(23))
-    return scale * (p * r) + (scale - np.float32(1.0))
+    return scale * em + (scale - np.float32(1.0))
 
 
 def expm1_nonpos(x):

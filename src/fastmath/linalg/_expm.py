@@ -104,16 +104,23 @@ def exp_nonpos32(x):
         _bits_to_f32((n2 + np.int32(127)) << np.int32(23)))
 
 
+def _by_precision(f32, f64):
+    """Make the decorated plain-Python function, in jitted code, call ``f32`` on
+    float32 arguments and ``f64`` on the others."""
+    def register(stub):
+        @overload(stub)
+        def _impl(x):
+            if isinstance(x, types.Float) and x.bitwidth == 32:
+                return lambda x: f32(x)
+            return lambda x: f64(x)
+        return stub
+    return register
+
+
+@_by_precision(exp_nonpos32, exp_nonpos64)
 def exp_nonpos(x):
-    """exp(x) for x <= 0 in the precision of x (float32 or float64); jitted via overload."""
+    """exp(x) for x <= 0 in the precision of x (float32 or float64)."""
     return math.exp(x)
-
-
-@overload(exp_nonpos)
-def _exp_nonpos_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: exp_nonpos32(x)
-    return lambda x: exp_nonpos64(x)
 
 
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
@@ -134,16 +141,10 @@ def expm1_nonpos32(x):
     return scale * em + (scale - np.float32(1.0))
 
 
+@_by_precision(expm1_nonpos32, expm1_nonpos64)
 def expm1_nonpos(x):
-    """exp(x) - 1 for x <= 0 in the precision of x; jitted via overload."""
+    """exp(x) - 1 for x <= 0 in the precision of x."""
     return math.expm1(x)
-
-
-@overload(expm1_nonpos)
-def _expm1_nonpos_impl(x):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x: expm1_nonpos32(x)
-    return lambda x: expm1_nonpos64(x)
 
 
 @jit(fastmath=set(FASTMATH_FLAGS_ORDERED))
@@ -176,29 +177,16 @@ def _tanh32(v):
     return t if v >= np.float32(0.0) else -t
 
 
+@_by_precision(_sigmoid32, _sigmoid64)
 def sigmoid(v):
     """1 / (1 + exp(-v)) in the precision of ``v`` (float32 or float64), branch-free:
     with t = exp(-|v|), 1 / (1 + t) for v >= 0 and t / (1 + t) below, so nothing
-    overflows and NaN stays NaN; jitted via overload."""
+    overflows and NaN stays NaN."""
     return 1.0 / (1.0 + math.exp(-v))
 
 
+@_by_precision(_tanh32, _tanh64)
 def tanh(v):
     """tanh(v) in the precision of ``v``: with e = expm1(-2|v|), -e / (2 + e) with
-    the sign of v (accurate near 0, where 1 - exp(-2|v|) would cancel); jitted
-    via overload."""
+    the sign of v (accurate near 0, where 1 - exp(-2|v|) would cancel)."""
     return math.tanh(v)
-
-
-@overload(sigmoid)
-def _sigmoid_impl(v):
-    if isinstance(v, types.Float) and v.bitwidth == 32:
-        return lambda v: _sigmoid32(v)
-    return lambda v: _sigmoid64(v)
-
-
-@overload(tanh)
-def _tanh_impl(v):
-    if isinstance(v, types.Float) and v.bitwidth == 32:
-        return lambda v: _tanh32(v)
-    return lambda v: _tanh64(v)

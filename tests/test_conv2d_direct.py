@@ -56,6 +56,13 @@ def _force_tile(monkeypatch, tile):
     return _calls(monkeypatch)
 
 
+def _layer(rng, dtype, n, c, h, w, k, side):
+    """x (n, c, h, w), weight (k, c, side, side) and bias (k,), standard normal."""
+    return (rng.standard_normal((n, c, h, w)).astype(dtype),
+            rng.standard_normal((k, c, side, side)).astype(dtype),
+            rng.standard_normal(k).astype(dtype))
+
+
 def _pads(padding):
     p = padding if isinstance(padding, tuple) else (padding, padding)
     return (p[0], p[0]), (p[1], p[1])
@@ -76,9 +83,7 @@ def test_matches_reference(rng, monkeypatch, dtype, stride, case, tile):
     (4 x 2 of half-width vectors) and others forced on any CPU."""
     calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
-    b = rng.standard_normal(k).astype(dtype)
+    x, wt, b = _layer(rng, dtype, n, c, h, w, k, 3)
     got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
     _check(got, ref.conv2d(x, wt, b, (stride, stride), _pads(padding)), dtype)
     assert [shape[3:] for shape in calls] == [(stride, 3)]
@@ -100,9 +105,7 @@ CASES_5X5 = [
 def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
     calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((k, c, 5, 5)).astype(dtype)
-    b = rng.standard_normal(k).astype(dtype)
+    x, wt, b = _layer(rng, dtype, n, c, h, w, k, 5)
     got = fm.conv2d(x, wt, b, padding=padding)
     want = ref.conv2d(x, wt, b, (1, 1), _pads(padding))
     bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
@@ -224,8 +227,7 @@ BACKWARD_CASES = [
 def test_input_gradient_matches_reference(rng, monkeypatch, dtype, case, tile):
     calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
-    x = rng.standard_normal((n, c, h, w)).astype(dtype)
-    wt = rng.standard_normal((k, c, 3, 3)).astype(dtype)
+    x, wt, _ = _layer(rng, dtype, n, c, h, w, k, 3)
     pads = _pads(padding)
     oh, ow = h + sum(pads[0]) - 2, w + sum(pads[1]) - 2
     g = rng.standard_normal((n, k, oh, ow)).astype(dtype)

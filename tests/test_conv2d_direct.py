@@ -56,6 +56,10 @@ def _force_tile(monkeypatch, tile):
     return _calls(monkeypatch)
 
 
+# (stride, kernel side) of each direct kernel
+KINDS = [(1, 3), (2, 3), (1, 5)]
+
+
 def _layer(rng, dtype, n, c, h, w, k, side):
     """x (n, c, h, w), weight (k, c, side, side) and bias (k,), standard normal."""
     return (rng.standard_normal((n, c, h, w)).astype(dtype),
@@ -115,14 +119,15 @@ def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("stride", [1, 2])
-def test_layouts_threads_and_no_bias(rng, monkeypatch, layout, threads, stride):
+@pytest.mark.parametrize("stride, side", KINDS)
+def test_layouts_threads_and_no_bias(rng, monkeypatch, layout, threads, stride, side):
     calls = _calls(monkeypatch)
     x = in_layout(rng.standard_normal((3, 6, 15, 14)), layout)
-    wt = in_layout(rng.standard_normal((10, 6, 3, 3)), layout)
+    wt = in_layout(rng.standard_normal((10, 6, side, side)), layout)
+    p = side // 2
     with fm.thread_limit(threads):
-        got = fm.conv2d(x, wt, stride=stride, padding=1)
-    _check(got, ref.conv2d(x, wt, None, (stride, stride), ((1, 1), (1, 1))), np.float64)
+        got = fm.conv2d(x, wt, stride=stride, padding=p)
+    _check(got, ref.conv2d(x, wt, None, (stride, stride), ((p, p), (p, p))), np.float64)
     assert len(calls) == 1
 
 
@@ -139,11 +144,12 @@ def test_unbatched_and_mixed_dtypes(rng, stride):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("where", ["x", "weight", "bias"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-@pytest.mark.parametrize("stride", [1, 2])
-def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad, stride):
-    x = rng.standard_normal((2, 4, 12, 13)).astype(dtype)
-    wt = rng.standard_normal((6, 4, 3, 3)).astype(dtype)
-    b = rng.standard_normal(6).astype(dtype)
+@pytest.mark.parametrize("stride, side", KINDS)
+def test_non_finite_reaches_exactly_its_receptive_field(rng, monkeypatch, dtype, where, bad,
+                                                        stride, side):
+    calls = _calls(monkeypatch)
+    x, wt, b = _layer(rng, dtype, 2, 4, 12, 13, 6, side)
+    p = side // 2
     if where == "x":
         x[1, 2, 5, 0] = bad  # the first column: only some taps of a few outputs read it
     elif where == "weight":
@@ -151,14 +157,15 @@ def test_non_finite_reaches_exactly_its_receptive_field(rng, dtype, where, bad, 
     else:
         b[3] = bad
     with np.errstate(invalid="ignore"):
-        want = ref.conv2d(x, wt, b, (stride, stride), ((1, 1), (1, 1)))
-    got = fm.conv2d(x, wt, b, stride=stride, padding=1)
+        want = ref.conv2d(x, wt, b, (stride, stride), ((p, p), (p, p)))
+    got = fm.conv2d(x, wt, b, stride=stride, padding=p)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
     np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
     ok = np.isfinite(want)
     assert ok.any() and not ok.all()
     _check(got[ok], want[ok], dtype)
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("dtype, c, geometry, why", [
@@ -189,23 +196,32 @@ def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry,
     assert calls == [], why
 
 
-def test_empty_batch_and_no_output_channels(rng):
-    w = rng.standard_normal((4, 3, 3, 3))
-    assert fm.conv2d(np.ones((0, 3, 8, 8)), w, stride=2, padding=1).shape == (0, 4, 4, 4)
-    out = fm.conv2d(np.ones((2, 3, 8, 8)), np.ones((0, 3, 3, 3)), stride=2, padding=1)
-    assert out.shape == (2, 0, 4, 4)
+@pytest.mark.parametrize("stride, side", KINDS)
+def test_empty_batch_and_no_output_channels(rng, stride, side):
+    w, p = rng.standard_normal((4, 3, side, side)), side // 2
+    o = (8 + 2 * p - side) // stride + 1
+    assert fm.conv2d(np.ones((0, 3, 8, 8)), w, stride=stride, padding=p).shape == (0, 4, o, o)
+    out = fm.conv2d(np.ones((2, 3, 8, 8)), np.ones((0, 3, side, side)), stride=stride, padding=p)
+    assert out.shape == (2, 0, o, o)
+    # a one-pixel image: one output, the centre tap alone
+    x1, w1 = rng.standard_normal((1, 3, 1, 1)), rng.standard_normal((4, 3, side, side))
+    got = fm.conv2d(x1, w1, stride=stride, padding=p)
+    np.testing.assert_allclose(got[0, :, 0, 0], w1[:, :, p, p] @ x1[0, :, 0, 0], rtol=1e-12)
 
 
-def test_bad_input_to_a_stride_2_layer_names_the_argument():
-    x = np.ones((2, 4, 9, 9))
+@pytest.mark.parametrize("stride, side", KINDS)
+def test_bad_input_to_a_direct_layer_names_the_argument(stride, side):
+    x, p = np.ones((2, 4, 9, 9)), side // 2
     with pytest.raises(ValueError, match="channel mismatch"):
-        fm.conv2d(x, np.ones((8, 3, 3, 3)), stride=2, padding=1)
+        fm.conv2d(x, np.ones((8, 3, side, side)), stride=stride, padding=p)
     with pytest.raises(ValueError, match="bias"):
-        fm.conv2d(x, np.ones((8, 4, 3, 3)), np.ones(7), stride=2, padding=1)
+        fm.conv2d(x, np.ones((8, 4, side, side)), np.ones(7), stride=stride, padding=p)
     with pytest.raises(ValueError, match="stride"):
-        fm.conv2d(x, np.ones((8, 4, 3, 3)), stride=0)
+        fm.conv2d(x, np.ones((8, 4, side, side)), stride=0)
     with pytest.raises(TypeError, match="x"):
-        fm.conv2d(np.full((2, 4, 9, 9), "a"), np.ones((8, 4, 3, 3)), stride=2)
+        fm.conv2d(np.full((2, 4, 9, 9), "a"), np.ones((8, 4, side, side)), stride=stride)
+    with pytest.raises(ValueError, match="kernel of extent"):
+        fm.conv2d(np.ones((1, 4, 2, 2)), np.ones((8, 4, side, side)), stride=stride)
 
 
 # stride 1: the input gradient is a stride-1 correlation of grad_out (K input

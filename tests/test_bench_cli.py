@@ -256,7 +256,7 @@ def test_bench_shortens_idle_spin_before_numpy_loads(preset, numpy_first, expect
         env.update(dict.fromkeys(names, preset))
     code = ("import os, sys\n"
             + ("import numpy\n" if numpy_first else "")
-            + "from fastmath.__main__ import quiet_idle_workers\n"
+            + "from fastmath.bench import quiet_idle_workers\n"
               "quiet_idle_workers()\n"
               f"print(*[os.environ.get(name) for name in {names!r}])\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,

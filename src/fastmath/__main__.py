@@ -3,20 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-
-# Idle worker threads spin after each call, and a library timed next on the
-# same cores runs slower for it. OpenBLAS's spin for 2**28 TSC cycles (about
-# 0.1 s): torch's 512x512 matmul at two threads, 0.79 ms alone, took 4.9 ms
-# 10 ms after a NumPy BLAS call. libgomp's (torch's OpenMP) spin 300,000
-# pauses, about 16 ms on this Xeon: our 256x256 matmul block after torch's
-# took 182 us against 143 us with 30,000. The bench sets both below its pause
-# between blocks (bench.timing.GAP_S, 10 ms), still far above the gaps
-# between the calls of one block, so no library's workers fall asleep
-# inside its own block: OpenBLAS 2**24 cycles (6.5 ms at 2.6 GHz), libgomp
-# 100,000 pauses.
-BENCH_SPIN_LIMITS = {"OPENBLAS_THREAD_TIMEOUT": "24", "GOMP_SPINCOUNT": "100000"}
 
 
 def _warmup_parser(sub):
@@ -96,19 +83,12 @@ def _cache(args) -> int:
     return 0
 
 
-def quiet_idle_workers() -> None:
-    """Set :data:`BENCH_SPIN_LIMITS` in the environment, each unless the user
-    set it. OpenBLAS and libgomp read them when they load, so this only acts
-    before NumPy (and its OpenBLAS) is imported; torch loads libgomp later."""
-    if "numpy" not in sys.modules:
-        for name, value in BENCH_SPIN_LIMITS.items():
-            os.environ.setdefault(name, value)
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     if argv[:1] == ["bench"]:
+        from .bench import quiet_idle_workers
+
         quiet_idle_workers()
         from .bench.cli import main as bench_main
 

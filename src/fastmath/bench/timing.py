@@ -21,7 +21,7 @@ BLOCK_S = 0.05
 # by 20% to 40% over blocks of several milliseconds right after torch's. Every
 # block, ours and the peers', gets the same pause. By default OpenBLAS's workers
 # spin far longer (0.1 s) and libgomp's a little longer (16 ms here):
-# ``fastmath bench`` sets both below this pause (``fastmath.__main__``).
+# ``fastmath bench`` sets both below this pause (``fastmath.bench.quiet_idle_workers``).
 GAP_S = float(os.environ.get("FASTMATH_BENCH_GAP", "0.01"))
 # A row whose interquartile range exceeds this fraction of its median is
 # flagged: its ratio is not to be trusted.

@@ -209,7 +209,7 @@ def _numba_thread_count():
 class kernel_threads:  # noqa: N801 (used as a function: ``with kernel_threads(...)``)
     """Run the kernels called in the block on ``threads_for(work, kind)`` threads.
 
-    Yields the thread count. numba's own setting of the calling thread is
+    Entering it returns the thread count. numba's own setting of the calling thread is
     restored on exit. ``blas`` says what the block does with BLAS:
     ``"outside"`` (it calls BLAS itself, e.g. ``np.matmul``: BLAS gets the
     same count), ``"inside"`` (a parallel kernel calls BLAS: BLAS runs on one

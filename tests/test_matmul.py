@@ -143,6 +143,37 @@ def test_out_argument(rng):
         fm.matmul(a, b, out=np.empty((8, 4, 4), np.float32))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_out_written_in_place_or_through_a_copy(rng, dtype):
+    """A contiguous ``out`` is written directly; one that overlaps an operand
+    (np.matmul's rule: as if the inputs were copied first) or is strided
+    still gets the exact product."""
+    a = rng.standard_normal((40, 8, 8)).astype(dtype)
+    b = rng.standard_normal((40, 8, 8)).astype(dtype)
+    expected = ref.matmul(a, b)
+    out = np.full_like(a, np.nan)
+    assert fm.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, expected, **tol(dtype, 10))
+    for target in ("a", "b"):
+        x, y = a.copy(), b.copy()
+        alias = x if target == "a" else y
+        assert fm.matmul(x, y, out=alias) is alias
+        np.testing.assert_allclose(alias, expected, **tol(dtype, 10))
+    # out one product ahead of a in one buffer: a direct write would overwrite
+    # each next product of a before it is read
+    buf = np.concatenate([a, np.zeros_like(a[:1])])
+    shifted = buf[1:]
+    assert fm.matmul(buf[:-1], b, out=shifted) is shifted
+    np.testing.assert_allclose(shifted, expected, **tol(dtype, 10))
+    strided = np.full((40, 8, 16), np.nan, dtype)[:, :, ::2]
+    assert fm.matmul(a, b, out=strided) is strided
+    np.testing.assert_allclose(strided, expected, **tol(dtype, 10))
+    vec = rng.standard_normal(8).astype(dtype)
+    out_v = np.full((40, 8), np.nan, dtype)
+    assert fm.matmul(a, vec, out=out_v) is out_v
+    np.testing.assert_allclose(out_v, ref.matmul(a, vec), **tol(dtype, 10))
+
+
 def test_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(3, 4\).*\(5, 2\)"):
         fm.matmul(np.ones((3, 4)), np.ones((5, 2)))

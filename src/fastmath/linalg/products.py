@@ -36,7 +36,9 @@ def matmul(a, b, out=None):
     a : array_like, shape (..., m, k) or (k,)
     b : array_like, shape (..., k, n) or (k,)
     out : ndarray, optional
-        Receives the result; it must have the result's shape and dtype.
+        Receives the result; it must have the result's shape and dtype. The
+        small-product kernel writes a C-contiguous ``out`` that shares no
+        memory with ``a`` or ``b`` directly; otherwise the result is copied in.
 
     Returns
     -------
@@ -92,12 +94,18 @@ def matmul(a, b, out=None):
             and (m <= SMALL_ROWS_MAX or count >= MIN_STACK)):
         ac = np.ascontiguousarray(a2).reshape((-1, m, kk))
         bc = np.ascontiguousarray(b2).reshape((-1, kk, n))
-        res = np.empty(shape, dtype=dtype)
+        # straight into ``out`` when it is contiguous and shares no memory with
+        # an operand (np.matmul's overlap rule); else into a fresh array
+        direct = (out is not None and out.flags.c_contiguous
+                  and not np.may_share_memory(out, ac) and not np.may_share_memory(out, bc))
+        res = out.reshape(shape) if direct else np.empty(shape, dtype=dtype)
         with kernel_threads(res.size * kk, "flops"):
             stacked_kernel(kk, n)(
                 ac, bc, _batch_index(a2.shape[:-2], batch), _batch_index(b2.shape[:-2], batch),
                 prefetch_distance(m, kk, n, dtype.itemsize), res.reshape((-1, m, n)),
             )
+        if direct:
+            return out
         res = res.reshape(final_shape)
     else:
         with kernel_threads(math.prod(shape) * kk, "flops", blas="outside"):

@@ -17,6 +17,14 @@ LAYERS = [
     (32, 32, 32, 32, 64, 3, 2, 1),
     (32, 64, 32, 32, 64, 3, 1, 64),
 ]
+# deep layers of ResNet-style networks (few images, many channels), float32 only
+DEEP_LAYERS = [
+    (8, 256, 14, 14, 256, 3, 1, 1),
+    (8, 512, 7, 7, 512, 3, 1, 1),
+    (8, 128, 28, 28, 256, 3, 2, 1),
+    (8, 256, 14, 14, 512, 3, 2, 1),
+    (8, 256, 14, 14, 1024, 1, 1, 1),
+]
 QUICK_LAYERS = [(4, 3, 16, 16, 8, 3, 1, 1), (4, 8, 16, 16, 8, 3, 2, 8)]
 ASV_LAYERS = [(32, 16, 32, 32, 32, 3, 1, 1), (32, 32, 32, 32, 32, 3, 1, 32)]
 
@@ -108,7 +116,11 @@ def _layer_name(layer):
 
 
 def _layers(size):
-    return {"quick": QUICK_LAYERS, "asv": ASV_LAYERS, "full": LAYERS}[size]
+    """(dtype, layer) pairs of one size."""
+    layers = {"quick": QUICK_LAYERS, "asv": ASV_LAYERS, "full": LAYERS}[size]
+    deep = DEEP_LAYERS if size == "full" else []
+    return ([(np.float32, layer) for layer in layers + deep]
+            + [(np.float64, layer) for layer in layers])
 
 
 def _layer_data(rng, layer, dtype):
@@ -121,49 +133,47 @@ def _layer_data(rng, layer, dtype):
 
 def _conv2d_cases(size, rng):
     cv = _fm()
-    for dtype in (np.float32, np.float64):
-        for layer in _layers(size):
-            x, wt, b, kw = _layer_data(rng, layer, dtype)
-            case = Case(FAMILY, "conv2d", _layer_name(layer), dtype.__name__,
-                        lambda x=x, wt=wt, b=b, kw=kw: cv.conv2d(x, wt, b, **kw),
-                        target=1.0 if dtype == np.float32 else 1.5, target_peer="torch")
+    for dtype, layer in _layers(size):
+        x, wt, b, kw = _layer_data(rng, layer, dtype)
+        case = Case(FAMILY, "conv2d", _layer_name(layer), dtype.__name__,
+                    lambda x=x, wt=wt, b=b, kw=kw: cv.conv2d(x, wt, b, **kw),
+                    target=1.0 if dtype == np.float32 else 1.5, target_peer="torch")
 
-            def torch_fwd(t, x=x, wt=wt, b=b, kw=kw):
-                tx, tw, tb = (t.from_numpy(a) for a in (x, wt, b))
+        def torch_fwd(t, x=x, wt=wt, b=b, kw=kw):
+            tx, tw, tb = (t.from_numpy(a) for a in (x, wt, b))
 
-                def run():
-                    with t.no_grad():
-                        t.nn.functional.conv2d(tx, tw, tb, kw["stride"], kw["padding"], 1,
-                                               kw["groups"])
-                return run
+            def run():
+                with t.no_grad():
+                    t.nn.functional.conv2d(tx, tw, tb, kw["stride"], kw["padding"], 1,
+                                           kw["groups"])
+            return run
 
-            yield add_torch(case, torch_fwd)
+        yield add_torch(case, torch_fwd)
 
 
 def _conv2d_backward_cases(size, rng):
     cv = _fm()
-    for dtype in (np.float32, np.float64):
-        for layer in _layers(size):
-            x, wt, b, kw = _layer_data(rng, layer, dtype)
-            g = _rand(rng, cv.conv2d(x, wt, b, **kw).shape, dtype)
+    for dtype, layer in _layers(size):
+        x, wt, b, kw = _layer_data(rng, layer, dtype)
+        g = _rand(rng, cv.conv2d(x, wt, b, **kw).shape, dtype)
 
-            def ours(x=x, wt=wt, b=b, g=g, kw=kw):
-                cv.conv2d(x, wt, b, **kw)
-                cv.conv2d_backward(g, x, wt, **kw)
+        def ours(x=x, wt=wt, b=b, g=g, kw=kw):
+            cv.conv2d(x, wt, b, **kw)
+            cv.conv2d_backward(g, x, wt, **kw)
 
-            case = Case(FAMILY, "conv2d fwd+bwd", _layer_name(layer), dtype.__name__, ours,
-                        target=1.0 if dtype == np.float32 else 1.5, target_peer="torch")
+        case = Case(FAMILY, "conv2d fwd+bwd", _layer_name(layer), dtype.__name__, ours,
+                    target=1.0 if dtype == np.float32 else 1.5, target_peer="torch")
 
-            def torch_both(t, x=x, wt=wt, b=b, g=g, kw=kw):
-                tx, tw, tb, tg = (t.from_numpy(a) for a in (x, wt, b, g))
+        def torch_both(t, x=x, wt=wt, b=b, g=g, kw=kw):
+            tx, tw, tb, tg = (t.from_numpy(a) for a in (x, wt, b, g))
 
-                def run():
-                    xx, ww, bb = (v.detach().requires_grad_() for v in (tx, tw, tb))
-                    t.nn.functional.conv2d(xx, ww, bb, kw["stride"], kw["padding"], 1,
-                                           kw["groups"]).backward(tg)
-                return run
+            def run():
+                xx, ww, bb = (v.detach().requires_grad_() for v in (tx, tw, tb))
+                t.nn.functional.conv2d(xx, ww, bb, kw["stride"], kw["padding"], 1,
+                                       kw["groups"]).backward(tg)
+            return run
 
-            yield add_torch(case, torch_both)
+        yield add_torch(case, torch_both)
 
 
 def _correlate_cases(name):

@@ -39,12 +39,13 @@ def _flat(geo, img):
 
 
 @jit
-def im2col(img, c0, n_ch, geo, cols):
-    """cols[(c, u, v), (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw] (0 outside)."""
+def im2col(img, c0, n_ch, geo, cols, j0):
+    """cols[(c, u, v), j0 + (i, j)] = img[c0 + c, i*sh - ph + u*dh, j*sw - pw + v*dw]
+    (0 outside): one image's columns from column ``j0`` on (images side by side)."""
     if _flat(geo, img):
-        _im2col_flat(img, c0, n_ch, geo, cols)
+        _im2col_flat(img, c0, n_ch, geo, cols, j0)
     else:
-        _im2col_rows(img, c0, n_ch, geo, cols)
+        _im2col_rows(img, c0, n_ch, geo, cols, j0)
 
 
 @jit
@@ -74,7 +75,7 @@ def _edge_columns(row, ow, dx, i0, i1):
 
 
 @jit
-def _im2col_flat(img, c0, n_ch, geo, cols):
+def _im2col_flat(img, c0, n_ch, geo, cols, j0):
     """:func:`im2col` for stride 1 with ``ow == w``: each tap's row is the plane
     shifted by one flat offset (one long copy), then its edge columns zeroed.
     Row by row, the copies are ``ow`` elements long, too short for LLVM's
@@ -85,7 +86,7 @@ def _im2col_flat(img, c0, n_ch, geo, cols):
         u = (row // s) % r
         v = row % s
         plane = img[c0 + row // (r * s)].reshape(h * w)
-        dst = cols[row]
+        dst = cols[row, j0:j0 + geo.oh * geo.ow]
         shift, dx, i0, i1, lo, hi = _tap_shift(geo, u, v, h, w)
         for q in range(lo):
             dst[q] = 0
@@ -100,7 +101,7 @@ def _im2col_flat(img, c0, n_ch, geo, cols):
 
 
 @jit
-def _im2col_rows(img, c0, n_ch, geo, cols):
+def _im2col_rows(img, c0, n_ch, geo, cols, j0):
     """:func:`im2col`, one output row at a time (any stride and width)."""
     r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
         geo.dh, geo.dw, geo.oh, geo.ow
@@ -110,7 +111,7 @@ def _im2col_rows(img, c0, n_ch, geo, cols):
         u = (row // s) % r
         v = row % s
         plane = img[c0 + c]
-        dst = cols[row]
+        dst = cols[row, j0:j0 + oh * ow]
         for i in range(oh):
             y = i * sh - ph + u * dh
             base = i * ow
@@ -125,28 +126,29 @@ def _im2col_rows(img, c0, n_ch, geo, cols):
 
 
 @jit
-def col2im_add(cols, c0, n_ch, geo, img):
-    """Scatter-add the columns back into one image: the adjoint of :func:`im2col`.
+def col2im_add(cols, c0, n_ch, geo, img, j0):
+    """Scatter-add the columns from column ``j0`` on back into one image: the
+    adjoint of :func:`im2col`.
 
     Contributions reach each pixel in tap order, whichever path runs. On the
     flat path (stride 1, ``ow == w``) the entries of ``cols`` that fall
     outside the image are overwritten with zeros first.
     """
     if _flat(geo, img):
-        _col2im_add_flat(cols, c0, n_ch, geo, img)
+        _col2im_add_flat(cols, c0, n_ch, geo, img, j0)
     else:
-        _col2im_add_rows(cols, c0, n_ch, geo, img)
+        _col2im_add_rows(cols, c0, n_ch, geo, img, j0)
 
 
 @jit
-def _col2im_add_flat(cols, c0, n_ch, geo, img):
+def _col2im_add_flat(cols, c0, n_ch, geo, img, j0):
     r, s = geo.r, geo.s
     h, w = img.shape[1], img.shape[2]
     for row in range(n_ch * r * s):
         u = (row // s) % r
         v = row % s
         plane = img[c0 + row // (r * s)].reshape(h * w)
-        src = cols[row]
+        src = cols[row, j0:j0 + geo.oh * geo.ow]
         shift, dx, i0, i1, lo, hi = _tap_shift(geo, u, v, h, w)
         if dx != 0:
             _edge_columns(src, geo.ow, dx, i0, i1)
@@ -157,7 +159,7 @@ def _col2im_add_flat(cols, c0, n_ch, geo, img):
 
 
 @jit
-def _col2im_add_rows(cols, c0, n_ch, geo, img):
+def _col2im_add_rows(cols, c0, n_ch, geo, img, j0):
     r, s, sh, sw, ph, pw, dh, dw, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.pw, \
         geo.dh, geo.dw, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
@@ -165,7 +167,7 @@ def _col2im_add_rows(cols, c0, n_ch, geo, img):
         plane = img[c0 + c]
         for u in range(r):
             for v in range(s):
-                src = cols[(c * r + u) * s + v]
+                src = cols[(c * r + u) * s + v, j0:j0 + oh * ow]
                 for i in range(oh):
                     y = i * sh - ph + u * dh
                     if y < 0 or y >= h:
@@ -179,67 +181,163 @@ def _col2im_add_rows(cols, c0, n_ch, geo, img):
 
 
 @jit
-def _columns(img, g, c_g, geo, cols):
+def _unfold(img, c0, n_ch, geo, cols, j0):
+    """Channels ``c0`` to ``c0 + n_ch`` of one image as columns ``j0`` to
+    ``j0 + oh * ow`` of ``cols``: im2col, or the planes themselves for pointwise
+    layers."""
     if geo.pointwise:
-        return img[g * c_g:(g + 1) * c_g].reshape((c_g, geo.oh * geo.ow))
-    im2col(img, g * c_g, c_g, geo, cols)
+        hw = geo.oh * geo.ow
+        for c in range(n_ch):
+            src = img[c0 + c].reshape(hw)
+            dst = cols[c, j0:j0 + hw]
+            for q in range(hw):
+                dst[q] = src[q]
+    else:
+        im2col(img, c0, n_ch, geo, cols, j0)
+
+
+@jit
+def _image_columns(x, n0, m, c0, n_ch, geo, cols):
+    """The columns of channels ``c0`` to ``c0 + n_ch`` of images ``n0`` to
+    ``n0 + m``, side by side; a single pointwise image's planes are used in place."""
+    if m == 1 and geo.pointwise:  # rows of a 2-D C array: the layout stays C
+        first = n0 * x.shape[1] + c0
+        return x.reshape((x.shape[0] * x.shape[1], geo.oh * geo.ow))[first:first + n_ch]
+    for i in range(m):
+        _unfold(x[n0 + i], c0, n_ch, geo, cols, i * geo.oh * geo.ow)
     return cols
 
 
-@jit_parallel
-def conv_forward(x, w3, bias, geo, out4):
-    """out4[n, g] = w3[g] @ im2col(x[n], g) + bias, parallel over images.
+@jit
+def _side_by_side(g4, n0, m, g, gcat):
+    """grad_out of images ``n0`` to ``n0 + m`` (group ``g``) as one (K_g, m * OH*OW)
+    matrix: the array itself for one image, else copied into ``gcat``."""
+    if m == 1:
+        return g4[n0, g]
+    hw = g4.shape[3]
+    for i in range(m):
+        gcat[:, i * hw:(i + 1) * hw] = g4[n0 + i, g]
+    return gcat
 
-    ``w3`` is (groups, K_g, C_g*R*S), ``out4`` is (N, groups, K_g, OH*OW). Each
-    thread unfolds one image at a time, so extra memory is one column matrix
-    per thread; the caller holds BLAS at one thread.
+
+@jit_parallel
+def conv_forward(x, w3, bias, geo, bounds, out4):
+    """out4[n, g] = w3[g] @ im2col(x[n], g) + bias, parallel over chunks of images.
+
+    ``w3`` is (groups, K_g, C_g*R*S), ``out4`` is (N, groups, K_g, OH*OW),
+    ``bounds`` the first image of each chunk and N. A chunk's images are
+    unfolded side by side into one column matrix, so the GEMM is wide even
+    when the images are small; extra memory is one such matrix per thread
+    (and its product, for chunks of several images). The caller holds BLAS
+    at one thread.
     """
     groups, k_g, crs = w3.shape
     c_g = crs // (geo.r * geo.s)
     hw = geo.oh * geo.ow
-    for n in prange(x.shape[0]):
-        cols = np.empty((crs, hw), dtype=x.dtype)
+    for chunk in prange(bounds.shape[0] - 1):
+        n0 = bounds[chunk]
+        m = bounds[chunk + 1] - n0
+        cols = np.empty((crs, m * hw), dtype=x.dtype)
+        prod = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
         for g in range(groups):
-            col = _columns(x[n], g, c_g, geo, cols)
-            dst = out4[n, g]
-            np.dot(w3[g], col, dst)  # straight into the output: no temporary, no copy
-            for kk in range(k_g):
-                b = bias[g * k_g + kk]
-                for j in range(hw):
-                    dst[kk, j] += b
+            col = _image_columns(x, n0, m, g * c_g, c_g, geo, cols)
+            if m == 1:
+                np.dot(w3[g], col, out4[n0, g])  # straight into the output
+            else:
+                np.dot(w3[g], col, prod)
+            for i in range(m):
+                dst = out4[n0 + i, g]
+                for kk in range(k_g):
+                    b = bias[g * k_g + kk]
+                    if m == 1:
+                        for j in range(hw):
+                            dst[kk, j] += b
+                    else:
+                        src = prod[kk, i * hw:(i + 1) * hw]
+                        for j in range(hw):
+                            dst[kk, j] = src[j] + b
+
+
+SMALL_BLOCK = 2 ** 14  # weight-gradient blocks (K_g x rows) computed transposed
 
 
 @jit_parallel
-def conv_backward(x, w3, g4, geo, bounds, grad_w_parts, grad_x, input_grad, weight_grad):
-    """If ``weight_grad``, the weight gradient per chunk of images (summed by the
-    caller, in chunk order, so the result does not depend on the thread count);
-    if ``input_grad``, the input gradient added into ``grad_x``."""
-    groups, k_g, crs = w3.shape
-    c_g = crs // (geo.r * geo.s)
-    for chunk in prange(bounds.shape[0] - 1):
-        cols = np.empty((crs if weight_grad else 0, geo.oh * geo.ow), dtype=x.dtype)
-        dcols = np.empty((crs if input_grad else 0, geo.oh * geo.ow), dtype=x.dtype)
-        gw_img_t = np.empty((crs, k_g), dtype=x.dtype)
-        gw = grad_w_parts[chunk]
-        gw[...] = 0
-        for n in range(bounds[chunk], bounds[chunk + 1]):
-            for g in range(groups):
-                go = g4[n, g]
-                if weight_grad:
-                    # GEMMs into buffers allocated once per chunk; the weight
-                    # gradient as col @ go.T, then transposed: OpenBLAS ran that
-                    # shape 1.1x to 1.5x faster than go @ col.T (one thread)
-                    col = _columns(x[n], g, c_g, geo, cols)
-                    np.dot(col, go.T, gw_img_t)
-                    gw[g] += gw_img_t.T
-                if not input_grad:
-                    continue
-                np.dot(w3[g].T, go, dcols)
-                if geo.pointwise:
-                    grad_x[n, g * c_g:(g + 1) * c_g] += dcols.reshape(
-                        (c_g, grad_x.shape[2], grad_x.shape[3]))
+def conv_backward(x, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, input_grad,
+                  weight_grad):
+    """The gradients of one chunk of images (``bounds``), channel group and
+    block of input channels (``c_bounds``, within a group) per task, with
+    ``per_gemm`` images side by side in each GEMM. If ``weight_grad``,
+    parts[chunk, g, :, rows of the block] = the weight gradient over the
+    chunk's images (the caller sums the chunks in order, so the result does
+    not depend on the thread count); if ``input_grad``, the input gradient of
+    the block's channels added into ``grad_x``. ``wt`` is the weights as
+    (groups, C_g*R*S, K_g)."""
+    groups, crs, k_g = wt.shape
+    rs = geo.r * geo.s
+    c_g = crs // rs
+    hw = geo.oh * geo.ow
+    n_chunks, n_blocks = bounds.shape[0] - 1, c_bounds.shape[0] - 1
+    for task in prange(n_chunks * groups * n_blocks):
+        chunk, g, blk = task // (groups * n_blocks), (task // n_blocks) % groups, task % n_blocks
+        c0, n_ch = c_bounds[blk], c_bounds[blk + 1] - c_bounds[blk]
+        rows = n_ch * rs
+        small_block = k_g * rows <= SMALL_BLOCK
+        block = np.empty((k_g if weight_grad and not small_block else 0, rows), dtype=x.dtype)
+        block_t = np.empty((rows if weight_grad and small_block else 0, k_g), dtype=x.dtype)
+        # rows of a 2-D C array: numba keeps the layout C, so np.dot takes it as is
+        first_row = g * crs + c0 * rs
+        w_block = wt.reshape((groups * crs, k_g))[first_row:first_row + rows]
+        m = min(per_gemm, bounds[chunk + 1] - bounds[chunk])
+        # buffers for m images, allocated again only for a shorter last group
+        gcat = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
+        cols = np.empty((rows if weight_grad else 0, m * hw), dtype=x.dtype)
+        dcols = np.empty((rows if input_grad else 0, m * hw), dtype=x.dtype)
+        for n0 in range(bounds[chunk], bounds[chunk + 1], per_gemm):
+            if bounds[chunk + 1] - n0 < m:
+                m = bounds[chunk + 1] - n0
+                gcat = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
+                cols = np.empty((rows if weight_grad else 0, m * hw), dtype=x.dtype)
+                dcols = np.empty((rows if input_grad else 0, m * hw), dtype=x.dtype)
+            go = _side_by_side(g4, n0, m, g, gcat)
+            if weight_grad:
+                col = _image_columns(x, n0, m, g * c_g + c0, n_ch, geo, cols)
+                acc = parts[chunk, g, :, c0 * rs:c0 * rs + rows]
+                first = n0 == bounds[chunk]
+                if small_block:
+                    # col @ go.T, then transposed: OpenBLAS ran that shape 1.1x to
+                    # 1.5x faster than go @ col.T (one thread)
+                    np.dot(col, go.T, block_t)
+                    if first:
+                        acc[...] = block_t.T
+                    else:
+                        acc += block_t.T
                 else:
-                    col2im_add(dcols, g * c_g, c_g, geo, grad_x[n])
+                    # adding a transpose ran 17 ms for a 512 x 4608 weight
+                    np.dot(go, col.T, block)
+                    if first:
+                        acc[...] = block
+                    else:
+                        acc += block
+            if input_grad:
+                np.dot(w_block, go, dcols)
+                for i in range(m):
+                    _fold_add(dcols, g * c_g + c0, n_ch, geo, grad_x[n0 + i], i * hw)
+
+
+@jit
+def _fold_add(dcols, c0, n_ch, geo, img, j0):
+    """Columns ``j0`` to ``j0 + oh * ow`` of ``dcols`` added back into channels ``c0``
+    to ``c0 + n_ch`` of one image: col2im, or the planes themselves for pointwise
+    layers."""
+    if geo.pointwise:
+        hw = geo.oh * geo.ow
+        for c in range(n_ch):
+            dst = img[c0 + c].reshape(hw)
+            src = dcols[c, j0:j0 + hw]
+            for q in range(hw):
+                dst[q] += src[q]
+    else:
+        col2im_add(dcols, c0, n_ch, geo, img, j0)
 
 
 @jit_parallel

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from .._validation import as_float_array, check_shape, result_dtype
-from . import _depthwise, _kernels as k, direct, winograd, winograd_strided
+from . import _depthwise, _kernels as k, direct, im2col, winograd, winograd_strided
 from ._geometry import batched, conv_padding, out_size, pair
 
 __all__ = ["conv2d", "conv2d_backward"]
@@ -102,15 +101,16 @@ def _inputs(x, weight, extra=()):
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution of a batch of images, as ``torch.nn.functional.conv2d``.
 
-    Parallel over images: each thread unfolds one image and channel group
-    into a column matrix (im2col, so extra memory is one such matrix per
-    thread) and multiplies it by the weights with BLAS (OpenBLAS runs
-    single-threaded when called from our threads, which measured faster than
-    any explicit limit); 1x1 stride-1 layers skip the unfolding. Depthwise
+    Parallel over chunks of images: each thread unfolds a chunk's images
+    (one, or several small ones side by side) and one channel group into a
+    column matrix (im2col, so extra memory is one such matrix per thread) and
+    multiplies it by the weights with BLAS on one thread (rule in
+    :mod:`.im2col`); 1x1 stride-1 layers skip the unfolding. Depthwise
     layers (one input channel per group) run a direct kernel instead,
     parallel over output planes. 3x3 stride-1 layers with 16 or more input
     and output channels and at least 2**24 multiply-adds use Winograd
-    F(4x4, 3x3) (rule in :mod:`.winograd`), a quarter of the
+    F(4x4, 3x3) (rule in :mod:`.winograd`; deep layers need enough 4x4
+    output tiles to pay for their transformed weights), a quarter of the
     multiplies. Other 3x3 layers, and 5x5 stride-1 layers with up to 256
     input channels, run a direct kernel in register tiles: 3x3 at stride 1
     with up to 64 input channels (float32; any number with 15 or fewer output
@@ -173,10 +173,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
           and winograd_strided.forward(x, weight, bias, geo, out)):
         pass
     elif out.size:
-        w3 = weight.reshape(geo.groups, geo.k_g, -1)
-        with kernel_threads(geo.flops, "flops", blas="inside", gemm=geo.image_gemm):
-            k.conv_forward(x, w3, bias, geo.kernel_geometry(),
-                           out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
+        im2col.forward(x, weight, bias, geo, out)
     return out[0] if unbatched else out
 
 
@@ -248,19 +245,10 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if not done and direct.applies_input_grad(geo, dtype):
         direct.input_grad(grad_out, weight, geo, grad_x)
         done = True
-    input_grad = not done
-    if input_grad:  # a fresh zeroed array: the untouched empty one cost nothing
+    if not done:  # col2im adds into a fresh zeroed array (the untouched empty one cost nothing)
         grad_x = np.zeros(x.shape, dtype=dtype)
-    if input_grad or grad_w is None:
-        # fixed chunks of images, summed in order: the same result for any thread count
-        bounds = fixed_chunk_bounds(geo.n, max_chunks=16)
-        parts = np.empty((bounds.size - 1, geo.groups, geo.k_g, geo.c_g * geo.r * geo.s), dtype)
-        with kernel_threads((input_grad + (grad_w is None)) * geo.flops, "flops", blas="inside",
-                            gemm=geo.image_gemm):
-            k.conv_backward(x, weight.reshape(geo.groups, geo.k_g, -1),
-                            grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
-                            geo.kernel_geometry(), bounds, parts, grad_x, input_grad,
-                            grad_w is None)
-        if grad_w is None:
-            grad_w = parts.sum(axis=0).reshape(weight.shape)
+    if not done or grad_w is None:
+        grad_w_im2col = im2col.backward(grad_out, x, weight, geo, grad_x, not done,
+                                        grad_w is None)
+        grad_w = grad_w_im2col if grad_w is None else grad_w
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_bias

@@ -11,7 +11,9 @@ input channels or 4 output channels, and 0.9x on a 4x4 output (one tile per
 image). Small layers pay more for the extra passes than they save: at one and
 two threads, a 7.2M multiply-add layer (1 image, 64 channels, 14x14) ran
 0.66x to 1.0x of im2col forward, layers from 19M up 1.4x to 4x (forward and
-backward), so the rule also asks for MIN_WORK multiply-adds.
+backward), so the rule also asks for MIN_WORK multiply-adds. Deep layers
+with few images pay more for their transformed weights than they save, so
+the rule asks for MIN_TILES output tiles above 128 x 128 channels.
 """
 from __future__ import annotations
 
@@ -25,11 +27,31 @@ __all__ = ["applies", "backward", "forward"]
 MIN_CHANNELS = 16
 MIN_SIDE = 7
 MIN_WORK = 2 ** 24  # multiply-adds of the direct convolution (N * K * OH * OW * C * 9)
+# Deep layers with few tiles: the transformed weights (36 C K values, written
+# on every call: 36 MB for 512 x 512 float32 channels) cost more than the
+# multiplies Winograd saves. Above C * K of each entry, a layer needs at least
+# so many 4x4 output tiles (N * ceil(OH / 4) * ceil(OW / 4)). Measured forward
+# and backward against im2col, 7x7 and 14x14 images, one / two threads,
+# float32: 128 x 128 channels with 32 tiles 1.23x-1.48x / 0.82x-0.90x; 256 x 256
+# with 32 tiles 0.63x-1.06x / 0.59x-0.64x, with 64 1.14x-1.52x / 0.91x-1.06x;
+# 512 x 512 with 8 to 64 tiles 0.22x-1.03x / 0.20x-0.65x, with 128 1.08x-1.40x
+# / 1.08x-1.10x. float64: 128 x 128 with 32 tiles 0.97x-1.55x / 0.61x-1.02x;
+# 256 x 256 with 32 tiles 0.41x-1.32x / 0.54x-0.88x, with 64 1.22x-1.59x /
+# 0.73x-1.27x; 512 x 512 with 32 tiles 0.68x-0.94x / 0.38x-0.74x, with 64
+# 1.03x-1.12x, with 128 1.26x-1.36x.
+MIN_TILES = ((128 * 128, 64), (256 * 256, 128))
 TILES_PER_CHUNK = 64  # one task's tiles; 32 to 256 measured within 5% at one thread, 64 best at two
 # Memory for the weight gradient's per-group partial sums, 36 * K * C values
 # each: up to 16 groups (tasks) within it, and im2col where not even one fits
 # (K * C above about 460,000 in float32).
 PARTS_BUDGET = 64 * 2 ** 20
+
+
+def _enough_tiles(geo):
+    """Whether the layer has the tiles (:data:`MIN_TILES`) to pay for its
+    transformed weights."""
+    tiles = geo.n * -(-geo.oh // _winograd.TILE) * -(-geo.ow // _winograd.TILE)
+    return all(tiles >= t for channels, t in MIN_TILES if geo.c * geo.k > channels)
 
 
 def applies(geo, backward=False):
@@ -40,7 +62,7 @@ def applies(geo, backward=False):
         return False
     side = min(geo.h, geo.w) if backward else min(geo.oh, geo.ow)
     return (min(geo.c, geo.k) >= MIN_CHANNELS and side >= MIN_SIDE and geo.flops >= MIN_WORK
-            and (not backward or max(geo.pads) <= 2))
+            and (not backward or max(geo.pads) <= 2) and _enough_tiles(geo))
 
 
 def _tiled(size):

@@ -1,0 +1,72 @@
+"""The im2col + GEMM path of conv2d and conv2d_backward, for the layers no
+other kernel takes: how images are grouped into column matrices, and the
+calls into :mod:`._kernels`.
+
+Images are unfolded side by side into one column matrix, so that small
+images still make one wide GEMM: per image, a 512 x 4608 by 4608 x 49
+float32 GEMM (7x7 outputs) ran 53 GMAC/s at one thread, eight images side
+by side 76 GMAC/s. The weight gradient's GEMM reduces over those columns
+and writes a whole weight-sized block, so it wants more of them
+(:data:`WEIGHT_COLUMNS`); its tasks are chunks of images times blocks of
+input channels, with one partial sum per chunk, all fixed by the sizes so
+that the result does not depend on the thread count.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._chunks import fixed_chunk_bounds
+from .._config.threads import kernel_threads
+from . import _kernels as k
+
+__all__ = ["backward", "forward"]
+
+GEMM_COLUMNS = 256    # forward: columns per GEMM
+WEIGHT_COLUMNS = 512  # backward: columns (the weight gradient's reduction) per GEMM
+COLUMNS_BUDGET = 8 * 2 ** 20  # bytes of one GEMM's column matrix
+PARTS_BUDGET = 64 * 2 ** 20   # bytes of the weight gradient's partial sums
+MAX_CHUNKS = 16  # backward: chunks of images (one partial sum each)
+MIN_TASKS = 8    # backward: chunks x groups x channel blocks, where there are channels
+
+
+def _images_per_gemm(geo, columns, itemsize):
+    hw = geo.oh * geo.ow
+    per_image = hw * geo.c_g * geo.r * geo.s * itemsize
+    return max(1, min(-(-columns // hw), COLUMNS_BUDGET // max(per_image, 1)))
+
+
+def _image_bounds(geo, itemsize, threads):
+    """Chunks of images for the forward pass and the input gradient: wide GEMMs,
+    and at least one chunk per thread."""
+    chunks = -(-geo.n // _images_per_gemm(geo, GEMM_COLUMNS, itemsize))
+    return fixed_chunk_bounds(geo.n, max_chunks=max(chunks, threads))
+
+
+def forward(x, weight, bias, geo, out):
+    """conv2d of ``x`` into ``out`` (any layer)."""
+    w3 = weight.reshape(geo.groups, geo.k_g, -1)
+    with kernel_threads(geo.flops, "flops", blas="inside", gemm=geo.image_gemm) as threads:
+        k.conv_forward(x, w3, bias, geo.kernel_geometry(), _image_bounds(geo, x.itemsize, threads),
+                       out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
+
+
+def backward(grad_out, x, weight, geo, grad_x, input_grad, weight_grad):
+    """The input gradient added into ``grad_x`` if ``input_grad``; the weight
+    gradient returned if ``weight_grad`` (else None). One pass serves both:
+    each task reads its images' ``grad_out`` once."""
+    crs = geo.c_g * geo.r * geo.s
+    per_gemm = _images_per_gemm(geo, WEIGHT_COLUMNS, x.itemsize)
+    max_chunks = max(1, min(MAX_CHUNKS, PARTS_BUDGET // (weight.size * x.itemsize)))
+    bounds = fixed_chunk_bounds(geo.n, max_chunks=min(max_chunks, -(-geo.n // per_gemm)))
+    chunks = bounds.size - 1
+    c_bounds = fixed_chunk_bounds(geo.c_g, max_chunks=-(-MIN_TASKS // (chunks * geo.groups)))
+    parts = np.empty((chunks, geo.groups, geo.k_g, crs if weight_grad else 0), x.dtype)
+    wt = np.ascontiguousarray(weight.reshape(geo.groups, geo.k_g, crs).transpose(0, 2, 1))
+    with kernel_threads((input_grad + weight_grad) * geo.flops, "flops", blas="inside",
+                        gemm=geo.image_gemm * per_gemm):
+        k.conv_backward(x, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
+                        geo.kernel_geometry(), bounds, per_gemm, c_bounds, parts, grad_x,
+                        input_grad, weight_grad)
+    if not weight_grad:
+        return None
+    return (parts[0] if chunks == 1 else parts.sum(axis=0)).reshape(weight.shape)

@@ -262,7 +262,7 @@ SMALL_BLOCK = 2 ** 14  # weight-gradient blocks (K_g x rows) computed transposed
 
 
 @jit_parallel
-def conv_backward(x, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, input_grad,
+def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, input_grad,
                   weight_grad):
     """The gradients of one chunk of images (``bounds``), channel group and
     block of input channels (``c_bounds``, within a group) per task, with
@@ -270,8 +270,8 @@ def conv_backward(x, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, inp
     parts[chunk, g, :, rows of the block] = the weight gradient over the
     chunk's images (the caller sums the chunks in order, so the result does
     not depend on the thread count); if ``input_grad``, the input gradient of
-    the block's channels added into ``grad_x``. ``wt`` is the weights as
-    (groups, C_g*R*S, K_g)."""
+    the block's channels added into ``grad_x``. The weights come as ``w3``
+    (groups, K_g, C_g*R*S) and transposed, ``wt`` (groups, C_g*R*S, K_g)."""
     groups, crs, k_g = wt.shape
     rs = geo.r * geo.s
     c_g = crs // rs
@@ -319,7 +319,10 @@ def conv_backward(x, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, inp
                     else:
                         acc += block
             if input_grad:
-                np.dot(w_block, go, dcols)
+                if n_blocks == 1:  # OpenBLAS's transposed-A DGEMM ran ~8% faster here
+                    np.dot(w3[g].T, go, dcols)
+                else:
+                    np.dot(w_block, go, dcols)
                 for i in range(m):
                     _fold_add(dcols, g * c_g + c0, n_ch, geo, grad_x[n0 + i], i * hw)
 

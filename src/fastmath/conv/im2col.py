@@ -22,17 +22,20 @@ from . import _kernels as k
 __all__ = ["backward", "forward"]
 
 GEMM_COLUMNS = 256    # forward: columns per GEMM
-WEIGHT_COLUMNS = 512  # backward: columns (the weight gradient's reduction) per GEMM
+WEIGHT_COLUMNS = 1024  # backward: columns (the weight gradient's reduction) per GEMM
 COLUMNS_BUDGET = 8 * 2 ** 20  # bytes of one GEMM's column matrix
 PARTS_BUDGET = 64 * 2 ** 20   # bytes of the weight gradient's partial sums
 MAX_CHUNKS = 16  # backward: chunks of images (one partial sum each)
-MIN_TASKS = 8    # backward: chunks x groups x channel blocks, where there are channels
+MIN_TASKS = 2    # backward: chunks x groups x channel blocks, where there are channels
 
 
 def _images_per_gemm(geo, columns, itemsize):
+    """Images side by side in one GEMM: as many as fit in ``columns`` columns
+    (at least one; copying a 28x28 layer's ``grad_out`` to pair its images
+    cost more than the wider GEMM saved) and in :data:`COLUMNS_BUDGET`."""
     hw = geo.oh * geo.ow
     per_image = hw * geo.c_g * geo.r * geo.s * itemsize
-    return max(1, min(-(-columns // hw), COLUMNS_BUDGET // max(per_image, 1)))
+    return max(1, min(columns // max(hw, 1), COLUMNS_BUDGET // max(per_image, 1)))
 
 
 def _image_bounds(geo, itemsize, threads):
@@ -61,10 +64,11 @@ def backward(grad_out, x, weight, geo, grad_x, input_grad, weight_grad):
     chunks = bounds.size - 1
     c_bounds = fixed_chunk_bounds(geo.c_g, max_chunks=-(-MIN_TASKS // (chunks * geo.groups)))
     parts = np.empty((chunks, geo.groups, geo.k_g, crs if weight_grad else 0), x.dtype)
-    wt = np.ascontiguousarray(weight.reshape(geo.groups, geo.k_g, crs).transpose(0, 2, 1))
+    w3 = weight.reshape(geo.groups, geo.k_g, crs)
+    wt = np.ascontiguousarray(w3.transpose(0, 2, 1))
     with kernel_threads((input_grad + weight_grad) * geo.flops, "flops", blas="inside",
                         gemm=geo.image_gemm * per_gemm):
-        k.conv_backward(x, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
+        k.conv_backward(x, w3, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
                         geo.kernel_geometry(), bounds, per_gemm, c_bounds, parts, grad_x,
                         input_grad, weight_grad)
     if not weight_grad:

@@ -1,4 +1,5 @@
-"""The direct 3x3 kernels of conv2d at stride 1 and 2 (conv/direct.py, conv/_direct_tiles.py)."""
+"""The direct 3x3, 5x5 and 7x7 kernels of conv2d at stride 1 and 2 (conv/direct.py,
+conv/_direct_tiles.py)."""
 import numpy as np
 import pytest
 from conftest import DTYPES, LAYOUTS, in_layout, tol
@@ -57,7 +58,7 @@ def _force_tile(monkeypatch, tile):
 
 
 # (stride, kernel side) of each direct kernel
-KINDS = [(1, 3), (2, 3), (1, 5)]
+KINDS = [(1, 3), (2, 3), (1, 5), (2, 5), (1, 7), (2, 7)]
 
 
 def _layer(rng, dtype, n, c, h, w, k, side):
@@ -115,6 +116,32 @@ def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
     bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
     np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * c)
     assert [shape[-2:] for shape in calls] == [(1, 5)]
+
+
+# 5x5 at stride 2 and 7x7 at stride 1 and 2 (N, C, H, W, K, padding)
+CASES_LARGE = [
+    (2, 3, 23, 21, 9, None),       # the kernel's own padding; a channel past the tiles
+    (1, 1, 7, 7, 1, 0),            # one output at stride 1
+    (3, 5, 40, 37, 6, (1, 3)),     # partial column vectors, odd rows, uneven padding
+    (1, 2, 3, 4, 5, 4),            # padding wider than the image
+    (2, 128, 9, 8, 4, None),       # the most input channels the float32 rule takes
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("stride, side", [(2, 5), (1, 7), (2, 7)])
+@pytest.mark.parametrize("case", CASES_LARGE)
+@pytest.mark.parametrize("tile", [None, (4, 2, 0.5)])
+def test_large_kernels_match_reference(rng, monkeypatch, dtype, stride, side, case, tile):
+    calls = _force_tile(monkeypatch, tile)
+    n, c, h, w, k, padding = case
+    padding = side // 2 if padding is None else padding
+    x, wt, b = _layer(rng, dtype, n, c, h, w, k, side)
+    got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
+    want = ref.conv2d(x, wt, b, (stride, stride), _pads(padding))
+    bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * c)
+    assert [shape[-2:] for shape in calls] == [(stride, side)]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -179,8 +206,10 @@ def test_non_finite_reaches_exactly_its_receptive_field(rng, monkeypatch, dtype,
     (np.float64, 1025, {"stride": 1, "k": 16}, "float64 stride 1 with 1025 input channels"),
     (np.float64, 4, {"stride": 3}, "stride 3"),
     (np.float32, 257, {"stride": 1, "side": 5}, "5x5 with 257 input channels"),
-    (np.float64, 4, {"side": 5}, "5x5 at stride 2"),
-    (np.float64, 4, {"stride": 1, "side": 7}, "7x7"),
+    (np.float32, 129, {"side": 5}, "float32 5x5 at stride 2 with 129 input channels"),
+    (np.float64, 257, {"side": 5}, "float64 5x5 at stride 2 with 257 input channels"),
+    (np.float64, 129, {"stride": 1, "side": 7}, "7x7 with 129 input channels"),
+    (np.float32, 4, {"stride": 1, "side": 9}, "9x9"),
 ])
 def test_rule_leaves_others_to_their_paths(rng, monkeypatch, dtype, c, geometry, why):
     calls = _calls(monkeypatch)

@@ -17,8 +17,10 @@ LAYERS = [
     (32, 32, 32, 32, 64, 3, 2, 1),
     (32, 64, 32, 32, 64, 3, 1, 64),
 ]
-# deep layers of ResNet-style networks (few images, many channels), float32 only
-DEEP_LAYERS = [
+# layers of a ResNet on 224x224 images, float32 only: its 7x7 stride-2 first
+# layer and deep layers (few images, many channels)
+RESNET_LAYERS = [
+    (8, 3, 224, 224, 64, 7, 2, 1),
     (8, 256, 14, 14, 256, 3, 1, 1),
     (8, 512, 7, 7, 512, 3, 1, 1),
     (8, 128, 28, 28, 256, 3, 2, 1),
@@ -62,10 +64,13 @@ def _conv2d_example(dtype):
     x40 = np.concatenate([xw, xw, xw[:, :8]], axis=1)
     w40 = np.concatenate([ww, ww, ww[:, :8]], axis=1)
     # stride 1: the direct kernel's tiles of 4 channels (8 output channels)
-    # and of one (2 output channels, as ``w``), 3x3 and 5x5
+    # and of one (2 output channels, as ``w``), 3x3 and 5x5; 7x7 at stride 2 (a
+    # ResNet's first layer)
     w5 = np.ones((8, 2, 5, 5), dtype)
+    w7 = np.ones((8, 2, 7, 7), dtype)
     return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
             cv.conv2d(x, np.concatenate([w] * 4), padding=1), cv.conv2d(x, w5, padding=2),
+            cv.conv2d(x, w7, stride=2, padding=3),
             cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1),
             cv.conv2d(x40, w40, stride=2, padding=1))
 
@@ -118,8 +123,8 @@ def _layer_name(layer):
 def _layers(size):
     """(dtype, layer) pairs of one size."""
     layers = {"quick": QUICK_LAYERS, "asv": ASV_LAYERS, "full": LAYERS}[size]
-    deep = DEEP_LAYERS if size == "full" else []
-    return ([(np.float32, layer) for layer in layers + deep]
+    resnet = RESNET_LAYERS if size == "full" else []
+    return ([(np.float32, layer) for layer in layers + resnet]
             + [(np.float64, layer) for layer in layers])
 
 

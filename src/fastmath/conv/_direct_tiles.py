@@ -1,5 +1,5 @@
-"""Numba kernels of the direct convolution, 3x3 at stride 1 or 2 and 5x5 at
-stride 1, in register tiles of LLVM vector code.
+"""Numba kernels of the direct convolution, 3x3, 5x5 and 7x7 at stride 1 or 2,
+in register tiles of LLVM vector code.
 
 Each image is first copied into a zero-padded buffer laid out so that the
 input of tap ``(kh, kw)`` under ``W`` consecutive outputs of a row is one
@@ -34,7 +34,7 @@ def conv_tile(typingctx, xd, x0, c_stride, row_stride, phase_stride, weight, w0,
     at ``STRIDE`` 1), where ``x0`` points at the tile's first output column.
     ``weight`` is the flat (K, C, SIDE, SIDE) weight with row ``k0`` at
     ``w0``. ``RK``, ``ROWS``, ``W``, ``STRIDE`` (1 or 2) and ``SIDE`` (the
-    kernel's height and width, 3 at stride 2) are compile-time integers.
+    kernel's height and width) are compile-time integers.
     Nothing is checked: the caller keeps every read and write inside the
     arrays.
     """
@@ -180,8 +180,8 @@ _KERNELS = {}
 
 def direct_kernel(rk, rows, width, stride=2, side=3):
     """The parallel kernel for tiles of ``rk`` channels x ``rows`` rows x ``width``
-    columns at ``stride`` (1 or 2) for ``side`` x ``side`` weights (3 at
-    stride 2), made once per shape.
+    columns at ``stride`` (1 or 2) for ``side`` x ``side`` weights, made once
+    per shape.
 
     Called as ``kernel(x, pt, pl, weight, bias, out, k_groups)`` with
     C-contiguous ``x`` (N, C, H, W), ``weight`` (K, C, side, side), ``bias`` (K,)
@@ -202,8 +202,8 @@ def _make_kernel(rk, rows, width, stride, side):
     def direct_conv(x, pt, pl, weight, bias, out, k_groups):
         n_img, c_in = x.shape[0], x.shape[1]
         k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
-        # stride 2 (side 3): two column phases of ow / width vectors and one
-        # column more; stride 1: one phase, side - 1 columns more
+        # stride 2: two column phases of ow / width vectors and (side - 1) // 2
+        # columns more; stride 1: one phase, side - 1 columns more
         rows_pad = stride * (oh - 1) + side
         cols_pad = -(-ow // width) * width + (side - 1) // stride
         cs, rs, ps = rows_pad * stride * cols_pad, stride * cols_pad, cols_pad

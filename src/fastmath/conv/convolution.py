@@ -111,11 +111,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     and output channels and at least 2**24 multiply-adds use Winograd
     F(4x4, 3x3) (rule in :mod:`.winograd`; deep layers need enough 4x4
     output tiles to pay for their transformed weights), a quarter of the
-    multiplies. Other 3x3 layers, and 5x5 stride-1 layers with up to 256
-    input channels, run a direct kernel in register tiles: 3x3 at stride 1
-    with up to 64 input channels (float32; any number with 15 or fewer output
-    channels) or 1024 (float64), at stride 2 with up to 32 (float32) or 256
-    (float64) (rules in :mod:`.direct`). Float32 stride-2 3x3 layers with 33
+    multiplies. Other 3x3 layers, 5x5 layers with up to 256 input channels
+    (128 in float32 at stride 2) and 7x7 layers with up to 128 run a direct
+    kernel in register tiles (3x3 at stride 1 with up to 64 input channels in
+    float32, any number with 15 or fewer output channels, 1024 in float64;
+    at stride 2 up to 32 in float32, 256 in float64; rules in
+    :mod:`.direct`). Float32 stride-2 3x3 layers with 33
     to 64 input and 16 or more output channels split the input into its four
     even/odd phases and use Winograd F(4x4, 2x2) on them, 0.56 of the
     multiplies. The Winograd

@@ -1,4 +1,4 @@
-"""The direct path of conv2d for 3x3 and 5x5 layers: which layers take it (a
+"""The direct path of conv2d for 3x3, 5x5 and 7x7 layers: which layers take it (a
 measured rule) and the call into the register-tile kernels of
 :mod:`._direct_tiles`.
 
@@ -81,6 +81,20 @@ against im2col + GEMM, forward at one thread, same machine and date
 1.72x, 4 x 256 x 14 x 14 -> 256 1.34x / 1.35x: so up to 256 input
 channels take it (more were not measured).
 
+5x5 at stride 2 and 7x7 at stride 1 and 2 (2026-12-06, same machine,
+against im2col + GEMM, forward, one thread unless said; float32 / float64;
+N x C x H x H -> K, pad 2 or 3), direct faster by: 7x7 stride 2, 8 x 3 x
+224 -> 64 (a ResNet's first layer) 2.01x / 1.45x (two threads 2.02x /
+4.19x), 8 x 16 x 56 -> 32 3.16x / 1.90x, 8 x 32 x 56 -> 64 1.89x / 1.46x,
+8 x 64 x 28 -> 64 1.97x / 1.48x, 8 x 128 x 28 -> 128 1.53x / 1.27x; 7x7
+stride 1, 4 x 1 x 64 -> 8 5.05x / 3.59x, 8 x 3 x 64 -> 16 4.44x / 3.03x,
+8 x 32 x 32 -> 32 3.37x / 2.21x, 8 x 64 x 28 -> 64 2.10x / 1.48x, 8 x 128 x
+28 -> 128 2.03x / 1.83x; 5x5 stride 2, 8 x 3 x 224 -> 64 1.43x / 1.19x, 8 x
+16 x 56 -> 32 2.13x / 1.60x, 8 x 64 x 28 -> 64 1.56x / 1.32x, 8 x 128 x 28
+-> 128 1.28x / 1.05x (two threads 1.26x / 1.08x), 8 x 256 x 14 -> 256
+0.56x / 1.13x. So 7x7 layers with up to 128 input channels take it, and
+5x5 stride-2 layers with up to 128 (float32) or 256 (float64).
+
 The input gradient of a stride-1 layer is a stride-1 correlation of
 ``grad_out`` (K input channels, C output channels) padded by 2 minus each
 padding, with the weights transposed and flipped: the same kernel computes
@@ -114,8 +128,11 @@ MAX_CHANNELS = {(2, np.dtype(np.float32)): 32, (2, np.dtype(np.float64)): 256,
                 (1, np.dtype(np.float32)): 64, (1, np.dtype(np.float64)): 1024}
 #: stride-1 layers with this many output channels or fewer take it with any input channels
 NARROW_OUTPUT = 15
-#: the most input channels of a 5x5 stride-1 layer that takes it, by dtype
-MAX_CHANNELS_5X5 = {np.dtype(np.float32): 256, np.dtype(np.float64): 256}
+#: the most input channels of a 5x5 or 7x7 layer that takes it, by (side, stride, dtype)
+MAX_CHANNELS_LARGE = {(5, 1, np.dtype(np.float32)): 256, (5, 1, np.dtype(np.float64)): 256,
+                      (5, 2, np.dtype(np.float32)): 128, (5, 2, np.dtype(np.float64)): 256,
+                      (7, 1, np.dtype(np.float32)): 128, (7, 1, np.dtype(np.float64)): 128,
+                      (7, 2, np.dtype(np.float32)): 128, (7, 2, np.dtype(np.float64)): 128}
 #: the most output channels (K, the gradient's input channels) and the fewest
 #: input channels (C) of a layer whose input gradient takes the direct kernel
 GRAD_MAX_CHANNELS = 15
@@ -128,8 +145,8 @@ def applies(geo, dtype) -> bool:
     stride = geo.stride[0]
     if (geo.dilation, geo.groups) != ((1, 1), 1) or geo.stride != (stride, stride):
         return False
-    if (geo.r, geo.s) == (5, 5) and stride == 1:
-        return geo.c <= MAX_CHANNELS_5X5.get(np.dtype(dtype), 0)
+    if geo.r == geo.s and geo.r in (5, 7):
+        return geo.c <= MAX_CHANNELS_LARGE.get((geo.r, stride, np.dtype(dtype)), 0)
     key = (stride, np.dtype(dtype))
     if (geo.r, geo.s) != (3, 3) or key not in MAX_CHANNELS:
         return False

@@ -181,30 +181,14 @@ def _col2im_add_rows(cols, c0, n_ch, geo, img, j0):
 
 
 @jit
-def _unfold(img, c0, n_ch, geo, cols, j0):
-    """Channels ``c0`` to ``c0 + n_ch`` of one image as columns ``j0`` to
-    ``j0 + oh * ow`` of ``cols``: im2col, or the planes themselves for pointwise
-    layers."""
-    if geo.pointwise:
-        hw = geo.oh * geo.ow
-        for c in range(n_ch):
-            src = img[c0 + c].reshape(hw)
-            dst = cols[c, j0:j0 + hw]
-            for q in range(hw):
-                dst[q] = src[q]
-    else:
-        im2col(img, c0, n_ch, geo, cols, j0)
-
-
-@jit
 def _image_columns(x, n0, m, c0, n_ch, geo, cols):
     """The columns of channels ``c0`` to ``c0 + n_ch`` of images ``n0`` to
     ``n0 + m``, side by side; a single pointwise image's planes are used in place."""
     if m == 1 and geo.pointwise:  # rows of a 2-D C array: the layout stays C
         first = n0 * x.shape[1] + c0
         return x.reshape((x.shape[0] * x.shape[1], geo.oh * geo.ow))[first:first + n_ch]
-    for i in range(m):
-        _unfold(x[n0 + i], c0, n_ch, geo, cols, i * geo.oh * geo.ow)
+    for i in range(m):  # pointwise layers take im2col's flat path: a plain copy
+        im2col(x[n0 + i], c0, n_ch, geo, cols, i * geo.oh * geo.ow)
     return cols
 
 
@@ -324,23 +308,7 @@ def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x,
                 else:
                     np.dot(w_block, go, dcols)
                 for i in range(m):
-                    _fold_add(dcols, g * c_g + c0, n_ch, geo, grad_x[n0 + i], i * hw)
-
-
-@jit
-def _fold_add(dcols, c0, n_ch, geo, img, j0):
-    """Columns ``j0`` to ``j0 + oh * ow`` of ``dcols`` added back into channels ``c0``
-    to ``c0 + n_ch`` of one image: col2im, or the planes themselves for pointwise
-    layers."""
-    if geo.pointwise:
-        hw = geo.oh * geo.ow
-        for c in range(n_ch):
-            dst = img[c0 + c].reshape(hw)
-            src = dcols[c, j0:j0 + hw]
-            for q in range(hw):
-                dst[q] += src[q]
-    else:
-        col2im_add(dcols, c0, n_ch, geo, img, j0)
+                    col2im_add(dcols, g * c_g + c0, n_ch, geo, grad_x[n0 + i], i * hw)
 
 
 @jit_parallel

@@ -3,7 +3,7 @@ weight gradient by chunks of images and blocks of channels, and the
 Winograd rule that sends deep layers with few tiles here."""
 import numpy as np
 import pytest
-from conftest import DTYPES, tol
+from conftest import DTYPES, LAYOUTS, in_layout, tol
 
 import fastmath as fm
 import reference as ref
@@ -95,6 +95,18 @@ def test_images_share_gemms(rng, monkeypatch):
     # 4 columns an image: all 12 in one GEMM, but each thread gets a chunk forward
     assert [list(c) for c in seen["conv_forward"]] == [[12], [6, 6]]
     assert [list(c) for c in seen["conv_backward"]] == [[12], [12]]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layer", [LAYERS[0], LAYERS[3]])
+def test_any_layout(rng, monkeypatch, layout, layer):
+    _set_chunking(monkeypatch, (40, 50, 4, 16))
+    x, wt, b, kw = _layer(rng, layer, np.float64)
+    g = rng.standard_normal(fm.conv2d(x, wt, b, **kw).shape)
+    got = (fm.conv2d(in_layout(x, layout), in_layout(wt, layout), b, **kw),) + \
+        fm.conv2d_backward(in_layout(g, layout), in_layout(x, layout), in_layout(wt, layout), **kw)
+    for a, want in zip(got, _reference(x, wt, b, g, kw)):
+        np.testing.assert_allclose(a, want, **tol(np.float64, 20 * x.shape[0] * x.shape[1] * 16))
 
 
 def test_weight_gradient_independent_of_threads(rng, monkeypatch):

@@ -181,6 +181,13 @@ def _col2im_add_rows(cols, c0, n_ch, geo, img, j0):
 
 
 @jit
+def _part(n, parts, i):
+    """Part ``i`` of ``range(n)`` cut into ``parts`` equal parts, as (start, stop):
+    :func:`fastmath._chunks.fixed_chunk_bounds` without the array."""
+    return i * n // parts, (i + 1) * n // parts
+
+
+@jit
 def _image_columns(x, n0, m, c0, n_ch, geo, cols):
     """The columns of channels ``c0`` to ``c0 + n_ch`` of images ``n0`` to
     ``n0 + m``, side by side; a single pointwise image's planes are used in place."""
@@ -205,11 +212,11 @@ def _side_by_side(g4, n0, m, g, gcat):
 
 
 @jit_parallel
-def conv_forward(x, w3, bias, geo, bounds, out4):
+def conv_forward(x, w3, bias, geo, n_chunks, out4):
     """out4[n, g] = w3[g] @ im2col(x[n], g) + bias, parallel over chunks of images.
 
     ``w3`` is (groups, K_g, C_g*R*S), ``out4`` is (N, groups, K_g, OH*OW),
-    ``bounds`` the first image of each chunk and N. A chunk's images are
+    ``n_chunks`` equal chunks of images (:func:`_part`). A chunk's images are
     unfolded side by side into one column matrix, so the GEMM is wide even
     when the images are small; extra memory is one such matrix per thread
     (and its product, for chunks of several images). The caller holds BLAS
@@ -218,9 +225,9 @@ def conv_forward(x, w3, bias, geo, bounds, out4):
     groups, k_g, crs = w3.shape
     c_g = crs // (geo.r * geo.s)
     hw = geo.oh * geo.ow
-    for chunk in prange(bounds.shape[0] - 1):
-        n0 = bounds[chunk]
-        m = bounds[chunk + 1] - n0
+    for chunk in prange(n_chunks):
+        n0, n1 = _part(x.shape[0], n_chunks, chunk)
+        m = n1 - n0
         cols = np.empty((crs, m * hw), dtype=x.dtype)
         prod = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
         for g in range(groups):
@@ -246,10 +253,10 @@ SMALL_BLOCK = 2 ** 14  # weight-gradient blocks (K_g x rows) computed transposed
 
 
 @jit_parallel
-def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x, input_grad,
+def conv_backward(x, w3, wt, g4, geo, n_chunks, per_gemm, n_blocks, parts, grad_x, input_grad,
                   weight_grad):
-    """The gradients of one chunk of images (``bounds``), channel group and
-    block of input channels (``c_bounds``, within a group) per task, with
+    """The gradients of one of ``n_chunks`` equal chunks of images, one channel
+    group and one of ``n_blocks`` blocks of its input channels per task, with
     ``per_gemm`` images side by side in each GEMM. If ``weight_grad``,
     parts[chunk, g, :, rows of the block] = the weight gradient over the
     chunk's images (the caller sums the chunks in order, so the result does
@@ -260,10 +267,11 @@ def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x,
     rs = geo.r * geo.s
     c_g = crs // rs
     hw = geo.oh * geo.ow
-    n_chunks, n_blocks = bounds.shape[0] - 1, c_bounds.shape[0] - 1
     for task in prange(n_chunks * groups * n_blocks):
         chunk, g, blk = task // (groups * n_blocks), (task // n_blocks) % groups, task % n_blocks
-        c0, n_ch = c_bounds[blk], c_bounds[blk + 1] - c_bounds[blk]
+        c0, c1 = _part(c_g, n_blocks, blk)
+        n_ch = c1 - c0
+        n_first, n_end = _part(x.shape[0], n_chunks, chunk)
         rows = n_ch * rs
         small_block = k_g * rows <= SMALL_BLOCK
         block = np.empty((k_g if weight_grad and not small_block else 0, rows), dtype=x.dtype)
@@ -271,14 +279,14 @@ def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x,
         # rows of a 2-D C array: numba keeps the layout C, so np.dot takes it as is
         first_row = g * crs + c0 * rs
         w_block = wt.reshape((groups * crs, k_g))[first_row:first_row + rows]
-        m = min(per_gemm, bounds[chunk + 1] - bounds[chunk])
+        m = min(per_gemm, n_end - n_first)
         # buffers for m images, allocated again only for a shorter last group
         gcat = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
         cols = np.empty((rows if weight_grad else 0, m * hw), dtype=x.dtype)
         dcols = np.empty((rows if input_grad else 0, m * hw), dtype=x.dtype)
-        for n0 in range(bounds[chunk], bounds[chunk + 1], per_gemm):
-            if bounds[chunk + 1] - n0 < m:
-                m = bounds[chunk + 1] - n0
+        for n0 in range(n_first, n_end, per_gemm):
+            if n_end - n0 < m:
+                m = n_end - n0
                 gcat = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
                 cols = np.empty((rows if weight_grad else 0, m * hw), dtype=x.dtype)
                 dcols = np.empty((rows if input_grad else 0, m * hw), dtype=x.dtype)
@@ -286,7 +294,7 @@ def conv_backward(x, w3, wt, g4, geo, bounds, per_gemm, c_bounds, parts, grad_x,
             if weight_grad:
                 col = _image_columns(x, n0, m, g * c_g + c0, n_ch, geo, cols)
                 acc = parts[chunk, g, :, c0 * rs:c0 * rs + rows]
-                first = n0 == bounds[chunk]
+                first = n0 == n_first
                 if small_block:
                     # col @ go.T, then transposed: OpenBLAS ran that shape 1.1x to
                     # 1.5x faster than go @ col.T (one thread)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._chunks import fixed_chunk_bounds
 from .._config.threads import kernel_threads
 from . import _kernels as k
 
@@ -38,18 +37,20 @@ def _images_per_gemm(geo, columns, itemsize):
     return max(1, min(columns // max(hw, 1), COLUMNS_BUDGET // max(per_image, 1)))
 
 
-def _image_bounds(geo, itemsize, threads):
-    """Chunks of images for the forward pass and the input gradient: wide GEMMs,
-    and at least one chunk per thread."""
-    chunks = -(-geo.n // _images_per_gemm(geo, GEMM_COLUMNS, itemsize))
-    return fixed_chunk_bounds(geo.n, max_chunks=max(chunks, threads))
+def _chunks(n, at_least, at_most):
+    """How many equal chunks :func:`._kernels._part` cuts ``n`` into."""
+    return max(1, min(n, at_most, max(at_least, 1)))
 
 
 def forward(x, weight, bias, geo, out):
     """conv2d of ``x`` into ``out`` (any layer)."""
     w3 = weight.reshape(geo.groups, geo.k_g, -1)
-    with kernel_threads(geo.flops, "flops", blas="inside", gemm=geo.image_gemm) as threads:
-        k.conv_forward(x, w3, bias, geo.kernel_geometry(), _image_bounds(geo, x.itemsize, threads),
+    per_gemm = min(geo.n, _images_per_gemm(geo, GEMM_COLUMNS, x.itemsize))
+    with kernel_threads(geo.flops, "flops", blas="inside",
+                        gemm=geo.image_gemm * per_gemm) as threads:
+        # per_gemm images a chunk, or fewer so that every thread gets one
+        chunks = _chunks(geo.n, max(-(-geo.n // per_gemm), threads), geo.n)
+        k.conv_forward(x, w3, bias, geo.kernel_geometry(), chunks,
                        out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow))
 
 
@@ -60,16 +61,15 @@ def backward(grad_out, x, weight, geo, grad_x, input_grad, weight_grad):
     crs = geo.c_g * geo.r * geo.s
     per_gemm = _images_per_gemm(geo, WEIGHT_COLUMNS, x.itemsize)
     max_chunks = max(1, min(MAX_CHUNKS, PARTS_BUDGET // (weight.size * x.itemsize)))
-    bounds = fixed_chunk_bounds(geo.n, max_chunks=min(max_chunks, -(-geo.n // per_gemm)))
-    chunks = bounds.size - 1
-    c_bounds = fixed_chunk_bounds(geo.c_g, max_chunks=-(-MIN_TASKS // (chunks * geo.groups)))
+    chunks = _chunks(geo.n, -(-geo.n // per_gemm), max_chunks)
+    blocks = _chunks(geo.c_g, -(-MIN_TASKS // (chunks * geo.groups)), geo.c_g)
     parts = np.empty((chunks, geo.groups, geo.k_g, crs if weight_grad else 0), x.dtype)
     w3 = weight.reshape(geo.groups, geo.k_g, crs)
     wt = np.ascontiguousarray(w3.transpose(0, 2, 1))
     with kernel_threads((input_grad + weight_grad) * geo.flops, "flops", blas="inside",
-                        gemm=geo.image_gemm * per_gemm):
+                        gemm=geo.image_gemm * min(geo.n, per_gemm)):
         k.conv_backward(x, w3, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
-                        geo.kernel_geometry(), bounds, per_gemm, c_bounds, parts, grad_x,
+                        geo.kernel_geometry(), chunks, per_gemm, blocks, parts, grad_x,
                         input_grad, weight_grad)
     if not weight_grad:
         return None

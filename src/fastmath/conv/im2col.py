@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config.threads import kernel_threads
+from .._config.threads import SERIAL_WORK, kernel_threads
 from . import _kernels as k
 
 __all__ = ["backward", "forward"]
@@ -66,11 +66,15 @@ def backward(grad_out, x, weight, geo, grad_x, input_grad, weight_grad):
     per_gemm = _images_per_gemm(geo, WEIGHT_COLUMNS, x.itemsize)
     max_chunks = max(1, min(MAX_CHUNKS, PARTS_BUDGET // (weight.size * x.itemsize)))
     chunks = _chunks(geo.n, -(-geo.n // per_gemm), max_chunks)
-    blocks = _chunks(geo.c_g, -(-MIN_TASKS // (chunks * geo.groups)), geo.c_g)
+    work = (input_grad + weight_grad) * geo.flops
+    # channel blocks only where the work runs on several threads (a size rule, so
+    # the result still does not depend on the thread count)
+    tasks = MIN_TASKS if work >= SERIAL_WORK["flops"] else 1
+    blocks = _chunks(geo.c_g, -(-tasks // (chunks * geo.groups)), geo.c_g)
     parts = np.empty((chunks, geo.groups, geo.k_g, crs if weight_grad else 0), x.dtype)
     w3 = weight.reshape(geo.groups, geo.k_g, crs)
     wt = np.ascontiguousarray(w3.transpose(0, 2, 1))
-    with kernel_threads((input_grad + weight_grad) * geo.flops, "flops", blas="inside",
+    with kernel_threads(work, "flops", blas="inside",
                         gemm=geo.image_gemm * min(geo.n, per_gemm)):
         k.conv_backward(x, w3, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
                         geo.kernel_geometry(), chunks, per_gemm, blocks, parts, grad_x,

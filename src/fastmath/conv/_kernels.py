@@ -262,8 +262,9 @@ def conv_backward(x, w3, wt, g4, geo, n_chunks, per_gemm, n_blocks, parts, grad_
     chunk's images (the caller sums the chunks in order, so the result does
     not depend on the thread count); if ``input_grad``, the input gradient of
     the block's channels added into ``grad_x``. The weights come as ``w3``
-    (groups, K_g, C_g*R*S) and transposed, ``wt`` (groups, C_g*R*S, K_g)."""
-    groups, crs, k_g = wt.shape
+    (groups, K_g, C_g*R*S) and, for the input gradient of several blocks,
+    transposed as ``wt`` (groups, C_g*R*S, K_g)."""
+    groups, k_g, crs = w3.shape
     rs = geo.r * geo.s
     c_g = crs // rs
     hw = geo.oh * geo.ow
@@ -276,9 +277,6 @@ def conv_backward(x, w3, wt, g4, geo, n_chunks, per_gemm, n_blocks, parts, grad_
         small_block = k_g * rows <= SMALL_BLOCK
         block = np.empty((k_g if weight_grad and not small_block else 0, rows), dtype=x.dtype)
         block_t = np.empty((rows if weight_grad and small_block else 0, k_g), dtype=x.dtype)
-        # rows of a 2-D C array: numba keeps the layout C, so np.dot takes it as is
-        first_row = g * crs + c0 * rs
-        w_block = wt.reshape((groups * crs, k_g))[first_row:first_row + rows]
         m = min(per_gemm, n_end - n_first)
         # buffers for m images, allocated again only for a shorter last group
         gcat = np.empty((k_g if m > 1 else 0, m * hw), dtype=x.dtype)
@@ -314,7 +312,11 @@ def conv_backward(x, w3, wt, g4, geo, n_chunks, per_gemm, n_blocks, parts, grad_
                 if n_blocks == 1:  # OpenBLAS's transposed-A DGEMM ran ~8% faster here
                     np.dot(w3[g].T, go, dcols)
                 else:
-                    np.dot(w_block, go, dcols)
+                    # rows of a 2-D C array: numba keeps the layout C, so np.dot
+                    # takes it as is
+                    first_row = g * crs + c0 * rs
+                    np.dot(wt.reshape((groups * crs, k_g))[first_row:first_row + rows], go,
+                           dcols)
                 for i in range(m):
                     col2im_add(dcols, g * c_g + c0, n_ch, geo, grad_x[n0 + i], i * hw)
 

@@ -108,14 +108,21 @@ CASES_5X5 = [
 @pytest.mark.parametrize("case", CASES_5X5)
 @pytest.mark.parametrize("tile", [None, (4, 2, 0.5), (3, 1, 1)])
 def test_5x5_matches_reference(rng, monkeypatch, dtype, case, tile):
+    _check_side(rng, monkeypatch, dtype, 1, 5, case, tile)
+
+
+def _check_side(rng, monkeypatch, dtype, stride, side, case, tile):
+    """A ``side`` x ``side`` layer at ``stride`` (padding None: side // 2) matches
+    the reference and takes the direct kernel of that kind."""
     calls = _force_tile(monkeypatch, tile)
     n, c, h, w, k, padding = case
-    x, wt, b = _layer(rng, dtype, n, c, h, w, k, 5)
-    got = fm.conv2d(x, wt, b, padding=padding)
-    want = ref.conv2d(x, wt, b, (1, 1), _pads(padding))
+    padding = side // 2 if padding is None else padding
+    x, wt, b = _layer(rng, dtype, n, c, h, w, k, side)
+    got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
+    want = ref.conv2d(x, wt, b, (stride, stride), _pads(padding))
     bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
     np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * c)
-    assert [shape[-2:] for shape in calls] == [(1, 5)]
+    assert [shape[-2:] for shape in calls] == [(stride, side)]
 
 
 # 5x5 at stride 2 and 7x7 at stride 1 and 2 (N, C, H, W, K, padding)
@@ -133,15 +140,7 @@ CASES_LARGE = [
 @pytest.mark.parametrize("case", CASES_LARGE)
 @pytest.mark.parametrize("tile", [None, (4, 2, 0.5)])
 def test_large_kernels_match_reference(rng, monkeypatch, dtype, stride, side, case, tile):
-    calls = _force_tile(monkeypatch, tile)
-    n, c, h, w, k, padding = case
-    padding = side // 2 if padding is None else padding
-    x, wt, b = _layer(rng, dtype, n, c, h, w, k, side)
-    got = fm.conv2d(x, wt, b, stride=stride, padding=padding)
-    want = ref.conv2d(x, wt, b, (stride, stride), _pads(padding))
-    bound = {np.float32: 2e-6, np.float64: 1e-14}[dtype]
-    np.testing.assert_allclose(got, want, rtol=0, atol=bound * (1 + np.abs(want).max()) * c)
-    assert [shape[-2:] for shape in calls] == [(stride, side)]
+    _check_side(rng, monkeypatch, dtype, stride, side, case, tile)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -28,6 +28,7 @@ import numpy as np
 from numba import prange
 
 from .._config.jit import jit, jit_parallel
+from .._gemm import gemm
 from .._float_order import from_ordered_key, max_magnitude_key, ordered_key
 from ._channel_transpose import block_width, transpose_block
 from ._tile_transform import (GRAD, INPUT, MATRICES, OUTPUT, PLANE_RUN_BYTES, channel_runs,
@@ -299,12 +300,14 @@ def forward(xp, u, bias, tiles_per_chunk, out):
         _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
 
 
-def weight_grad_parts_of(input_kind, grad_kind):
+def weight_grad_parts_of(input_kind, grad_kind, channel_range=None):
     """The parallel jit function ``weight_grad_parts(xp, gp, top, left, oh, ow,
     tiles_per_chunk, parts, workers)`` of a pair of transforms: ``parts[g, t]``
     = the sum over the tiles of chunk group g of ``Z[t]^T V[t]``, (K, C) each,
     with ``V`` the input tiles (``input_kind``) and ``Z`` the output-gradient
-    tiles (``grad_kind``).
+    tiles (``grad_kind``). ``channel_range``, a jit function ``(t, C) -> (lo,
+    hi)``, limits position t to the input channels [lo, hi) (the other
+    columns of ``parts[g, t]`` are 0); default all.
 
     ``xp`` is the NHWC input buffer the forward pass reads, ``gp`` the (OH, OW)
     output gradient in NHWC at offset ``top``, ``left``, with zeros to whole
@@ -315,10 +318,13 @@ def weight_grad_parts_of(input_kind, grad_kind):
     buffers allocated before the parallel loop: allocated per group in the
     worker threads, buffers of some sizes went back to the system and were
     faulted in again on every call (2x slower on a small layer), and fresh
-    buffers per group left the cache (2x slower with 16 groups).
+    buffers per group left the cache (2x slower with 16 groups). Each chunk's
+    products are added into the group's sums by the GEMM itself (:func:`.._gemm.gemm`).
     """
     input_tiles, grad_tiles = input_tiles_of(input_kind), grad_tiles_of(grad_kind)
     positions = len(MATRICES[input_kind]) ** 2
+    limited = channel_range is not None
+    channel_range = channel_range or _all_channels
 
     @jit_parallel
     def weight_grad_parts(xp, gp, top, left, oh, ow, tiles_per_chunk, parts, workers):
@@ -330,28 +336,32 @@ def weight_grad_parts_of(input_kind, grad_kind):
         rows = min(tiles_per_chunk, total) + 1  # + 1: as in forward
         v_all = np.empty((n_workers, positions, rows, c_in), xp.dtype)
         z_all = np.empty((n_workers, positions, rows, k_out), xp.dtype)
-        prod_all = np.empty((n_workers, k_out, c_in), xp.dtype)
         for worker in prange(n_workers):
-            v, z, prod = v_all[worker], z_all[worker], prod_all[worker]
+            v, z = v_all[worker], z_all[worker]
             for group in range(worker, n_groups, n_workers):
                 acc = parts[group]
                 first = n_chunks * group // n_groups
+                if limited:
+                    for t in range(positions):
+                        lo, hi = channel_range(t, c_in)
+                        acc[t, :, :lo] = 0
+                        acc[t, :, hi:] = 0
                 for chunk in range(first, n_chunks * (group + 1) // n_groups):
                     p0 = chunk * tiles_per_chunk
                     cnt = min(tiles_per_chunk, total - p0)
                     input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
                     grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
+                    beta = 0.0 if chunk == first else 1.0  # the group's first product goes straight in
                     for t in range(positions):
-                        if chunk == first:  # the group's first product goes straight in
-                            np.dot(z[t, :cnt].T, v[t, :cnt], acc[t])
-                            continue
-                        np.dot(z[t, :cnt].T, v[t, :cnt], prod)
-                        dst = acc[t]
-                        for k in range(k_out):
-                            for c in range(c_in):
-                                dst[k, c] += prod[k, c]
+                        lo, hi = channel_range(t, c_in)
+                        gemm(z[t, :cnt].T, v[t, :cnt, lo:hi], acc[t, :, lo:hi], beta)
 
     return weight_grad_parts
+
+
+@jit
+def _all_channels(t, c_in):
+    return 0, c_in
 
 
 weight_grad_parts = weight_grad_parts_of(INPUT, GRAD)

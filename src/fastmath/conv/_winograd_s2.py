@@ -143,7 +143,6 @@ def weight_transform(weight, u, flipped, top, left):
 _input_tiles = input_tiles_of(S2_INPUT)
 _output_tiles = output_tiles_of(S2_OUTPUT)
 _output_run = channel_runs(S2_OUTPUT)
-weight_grad_parts = weight_grad_parts_of(S2_INPUT, S2_GRAD)
 
 
 @jit
@@ -160,6 +159,17 @@ def channel_range(t, c_in):
     if b == 4:
         return c_in, 3 * c_in  # phases (0, 0), (1, 0)
     return 0, 4 * c_in
+
+
+@jit
+def _phase_channels(t, c4):
+    """:func:`channel_range` for the buffer's 4C channels."""
+    return channel_range(t, c4 // 4)
+
+
+# the adjoint's G^T also has the last row (0, 1): position t's sums need only the
+# channels the forward pass reads there
+weight_grad_parts = weight_grad_parts_of(S2_INPUT, S2_GRAD, _phase_channels)
 
 
 @jit

@@ -73,11 +73,9 @@ def backward(grad_out, x, weight, geo, grad_x, input_grad, weight_grad):
     blocks = _chunks(geo.c_g, -(-tasks // (chunks * geo.groups)), geo.c_g)
     parts = np.empty((chunks, geo.groups, geo.k_g, crs if weight_grad else 0), x.dtype)
     w3 = weight.reshape(geo.groups, geo.k_g, crs)
-    wt = (np.ascontiguousarray(w3.transpose(0, 2, 1)) if input_grad and blocks > 1
-          else np.empty((geo.groups, 0, geo.k_g), x.dtype))
     with kernel_threads(work, "flops", blas="inside",
                         gemm=geo.image_gemm * min(geo.n, per_gemm)):
-        k.conv_backward(x, w3, wt, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
+        k.conv_backward(x, w3, grad_out.reshape(geo.n, geo.groups, geo.k_g, geo.oh * geo.ow),
                         geo.kernel_geometry(), chunks, per_gemm, blocks, parts, grad_x,
                         input_grad, weight_grad)
     if not weight_grad:

@@ -170,3 +170,65 @@ def test_winograd_leaves_deep_layers_with_few_tiles(rng, monkeypatch):
     assert calls == []
     fm.conv2d(np.concatenate([x, x]), wt, b, padding=1)
     assert calls == [1]
+
+
+def _unfold(img, r, s, stride, pads, dilation, oh, ow):
+    """Column matrix of one image by explicit padding and slicing: rows (c, u, v)."""
+    c = img.shape[0]
+    (pt, pb), (pl, pr) = pads
+    padded = np.pad(img, ((0, 0), (pt, pb + stride[0] * oh), (pl, pr + stride[1] * ow)))
+    rows = []
+    for ch in range(c):
+        for u in range(r):
+            for v in range(s):
+                y, x = u * dilation[0], v * dilation[1]
+                rows.append(padded[ch, y:y + stride[0] * oh:stride[0],
+                                   x:x + stride[1] * ow:stride[1]].reshape(-1))
+    return np.array(rows)
+
+
+# (C, H, W, R, S, stride, padding (top, bottom, left, right), dilation): the flat path
+# (stride 1, output as wide as the input), the row path, paddings wider than the
+# kernel (taps that miss the image), asymmetric paddings, a 1-pixel image
+UNFOLDS = [
+    (3, 5, 6, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),
+    (2, 7, 7, 3, 3, (1, 1), (3, 3, 1, 1), (1, 1)),
+    (2, 4, 5, 3, 5, (1, 1), (0, 2, 2, 2), (1, 1)),
+    (2, 6, 5, 3, 3, (2, 2), (1, 0, 4, 3), (1, 1)),
+    (3, 9, 8, 3, 2, (2, 3), (2, 2, 0, 1), (2, 2)),
+    (1, 1, 1, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1)),
+    (2, 4, 4, 7, 7, (2, 2), (3, 3, 3, 3), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", UNFOLDS)
+def test_im2col_and_col2im_match_slicing(rng, dtype, case):
+    """im2col against explicit padding and slicing, at a column offset, for
+    channels c0 on; col2im_add as its adjoint (<cols, im2col(x)> = <col2im(cols), x>)
+    and against scattering the reference's columns."""
+    c, h, w, r, s, stride, pads, dilation = case
+    oh = (h + pads[0] + pads[1] - dilation[0] * (r - 1) - 1) // stride[0] + 1
+    ow = (w + pads[2] + pads[3] - dilation[1] * (s - 1) - 1) // stride[1] + 1
+    geo = _kernels.Geometry(r, s, *stride, pads[0], pads[2], *dilation, oh, ow, False)
+    img = rng.standard_normal((c + 1, h, w)).astype(dtype)  # channel 0 is skipped
+    expected = _unfold(img[1:], r, s, stride, ((pads[0], pads[1]), (pads[2], pads[3])),
+                       dilation, oh, ow)
+    cols = np.full((c * r * s, oh * ow + 3), np.nan, dtype)
+    _kernels.im2col(img, 1, c, geo, cols, 3)
+    np.testing.assert_array_equal(cols[:, 3:], expected)
+    assert np.isnan(cols[:, :3]).all()  # left of the offset: untouched
+
+    g = rng.standard_normal((c * r * s, oh * ow + 3)).astype(dtype)
+    back = np.zeros_like(img)
+    _kernels.col2im_add(g.copy(), 1, c, geo, back, 3)
+    assert not back[0].any()
+    # scatter: each column entry goes to the input pixel it was read from
+    pos = np.arange(h * w, dtype=float).reshape(1, h, w).repeat(c, 0) + 1
+    pos += (np.arange(c) * h * w)[:, None, None]
+    where = _unfold(pos, r, s, stride, ((pads[0], pads[1]), (pads[2], pads[3])), dilation,
+                    oh, ow).astype(int) - 1
+    scatter = np.zeros(c * h * w)
+    inside = where >= 0
+    np.add.at(scatter, where[inside], g[:, 3:][inside].astype(np.float64))
+    np.testing.assert_allclose(back[1:].reshape(-1), scatter, **tol(dtype))

@@ -233,3 +233,31 @@ def test_load_only_refuses_compiles_of_its_own_thread_only():
         with pytest.raises(WouldCompile):
             mine(21)
     assert result == [42]
+
+
+def test_kernels_made_by_factories_load_from_the_cache_in_a_new_process(tmp_path):
+    """The Winograd weight gradients are closures over other kernels: a second
+    process loads them instead of compiling them again (numba's own cache key
+    pickles a dispatcher with a per-process UUID)."""
+    code = """
+        from contextlib import nullcontext
+        import numpy as np
+        import fastmath as fm
+        from fastmath import _warmup
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((8, 16, 32, 32)).astype(np.float32)
+        with _warmup.load_only() if {check} else nullcontext():
+            for k, stride in ((16, 1), (32, 2)):  # F(4x4, 3x3) and the stride-2 kernels
+                w = rng.standard_normal((k, 16, 3, 3)).astype(np.float32)
+                out = fm.conv2d(x, w, stride=stride, padding=1)
+                fm.conv2d_backward(np.ones_like(out), x, w, stride=stride, padding=1)
+        print("done")
+    """
+    first = _run(code.format(check=False), NUMBA_CACHE_DIR=str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    entries = sorted(p.name for p in tmp_path.rglob("*weight_grad_parts*.nbc"))
+    assert len(entries) == 2, entries  # both layers took a Winograd weight gradient
+    second = _run(code.format(check=True), NUMBA_CACHE_DIR=str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert "done" in second.stdout
+    assert sorted(p.name for p in tmp_path.rglob("*weight_grad_parts*.nbc")) == entries

@@ -12,7 +12,10 @@ package (``linalg/``, ``conv/``, ...), so that:
 * an entry is stamped with a hash of its module's source *and* of the
   fastmath modules it imports compiled code from, so a change to a shared
   helper recompiles the kernels that inline it (numba's own stamp covers
-  the module's file only).
+  the module's file only);
+* a kernel that a factory builds from other kernels (a closure over their
+  dispatchers) is keyed the same way in every process (:func:`_cell_key`),
+  so it loads from the cache like any other.
 
 The root is ``NUMBA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/fastmath``,
 else ``~/.cache/fastmath``, else a per-user temporary directory: the first one
@@ -153,6 +156,48 @@ def install_locator() -> None:
     locators = caching.CacheImpl._locator_classes
     if not any(c.__name__ == "FastmathCacheLocator" for c in locators):
         locators.insert(0, FastmathCacheLocator)
+        _install_closure_keys(caching, FastmathCacheLocator)
+
+
+def _cell_key(value):
+    """A description of a closure variable that is the same in every process.
+
+    numba keys a closure's cache entries by the pickle of its variables, and a
+    pickled dispatcher carries a UUID drawn anew in each process: a kernel made
+    by a factory from other kernels (the Winograd weight gradients) then
+    missed the cache in every new process (3 s of compiling on each first
+    call) and added entries to it each time. A dispatcher is described by its
+    function's module, name, bytecode and, recursively, its own closure; the
+    source stamp already covers the code of the modules involved.
+    """
+    from numba.core.dispatcher import Dispatcher
+    from numba.core.serialize import dumps
+
+    if isinstance(value, Dispatcher):
+        func = value.py_func
+        return ("dispatcher", func.__module__, func.__qualname__,
+                hashlib.sha256(func.__code__.co_code).hexdigest(),
+                tuple(_cell_key(c.cell_contents) for c in func.__closure__ or ()))
+    if isinstance(value, tuple):
+        return ("tuple",) + tuple(_cell_key(v) for v in value)
+    return hashlib.sha256(dumps(value)).hexdigest()
+
+
+def _install_closure_keys(caching, locator_class):
+    """Key fastmath's closures by :func:`_cell_key` (numba's own key for all other code)."""
+    import pickle
+
+    original = caching.FunctionCache._index_key
+
+    def _index_key(self, sig, codegen):
+        func = self._py_func
+        if func.__closure__ is None or not isinstance(self._impl.locator, locator_class):
+            return original(self, sig, codegen)
+        cells = pickle.dumps(tuple(_cell_key(c.cell_contents) for c in func.__closure__))
+        return (sig, codegen.magic_tuple(), (hashlib.sha256(func.__code__.co_code).hexdigest(),
+                                             hashlib.sha256(cells).hexdigest()))
+
+    caching.FunctionCache._index_key = _index_key
 
 
 # --- merging caches written by separate processes (``fastmath warmup``) --------

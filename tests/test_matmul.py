@@ -139,8 +139,29 @@ def test_out_argument(rng):
     np.testing.assert_allclose(out, ref.matmul(a, b), **tol(np.float64, 10))
     with pytest.raises(ValueError, match="out must have shape"):
         fm.matmul(a, b, out=np.empty((8, 4, 3)))
-    with pytest.raises(TypeError, match="out must have dtype"):
-        fm.matmul(a, b, out=np.empty((8, 4, 4), np.float32))
+    # np.matmul's 'same_kind' casting: a float32 out takes the float64 product,
+    # an integer out is refused as there
+    with pytest.raises(TypeError, match="casting rule 'same_kind'"):
+        np.matmul(a, b, out=np.empty((8, 4, 4), np.int64))
+    with pytest.raises(TypeError, match="cannot hold the float64 result under casting rule "
+                                        "'same_kind'"):
+        fm.matmul(a, b, out=np.empty((8, 4, 4), np.int64))
+
+
+@pytest.mark.parametrize("shapes", [((8, 4, 4), (8, 4, 4)), ((300, 8), (8, 200))])
+@pytest.mark.parametrize("operands,out_dtype", [(np.float64, np.float32),
+                                                (np.float32, np.float64),
+                                                (np.float64, np.complex128)])
+def test_out_of_another_dtype_casts_as_numpy(rng, shapes, operands, out_dtype):
+    """The product in the operands' dtype, cast into ``out`` (small-product kernel
+    and BLAS path): what np.matmul stores there."""
+    a = rng.standard_normal(shapes[0]).astype(operands)
+    b = rng.standard_normal(shapes[1]).astype(operands)
+    out = np.full(np.matmul(a, b).shape, np.nan, out_dtype)
+    assert fm.matmul(a, b, out=out) is out
+    expected = np.matmul(a, b, out=np.empty_like(out))
+    np.testing.assert_allclose(out, expected, **tol(operands, 10))
+    np.testing.assert_allclose(out, ref.matmul(a, b).astype(out_dtype), **tol(operands, 10))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

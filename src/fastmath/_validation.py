@@ -109,16 +109,23 @@ def check_shape(arr: np.ndarray, expected: tuple, name: str) -> None:
         raise ValueError(f"{name} must have shape {shown}, got {arr.shape}")
 
 
-def check_out(out, shape: tuple, dtype: np.dtype, name: str = "out") -> np.ndarray | None:
-    """Validate a user-supplied output array; ``None`` passes through."""
+def check_out(out, shape: tuple, dtype: np.dtype, name: str = "out",
+              casting: str = "no") -> np.ndarray | None:
+    """Validate a user-supplied output array; ``None`` passes through.
+
+    ``casting`` is NumPy's rule for storing the ``dtype`` result in ``out``:
+    "no" asks for ``dtype`` itself, "same_kind" is a ufunc's default."""
     if out is None:
         return None
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}")
-    if out.dtype != dtype:
+    if casting == "no" and out.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype}, got {out.dtype}")
+    if not np.can_cast(dtype, out.dtype, casting):
+        raise TypeError(f"{name} has dtype {out.dtype}, which cannot hold the {dtype} result "
+                        f"under casting rule {casting!r}")
     if not out.flags.writeable:
         raise ValueError(f"{name} is read-only")
     return out

@@ -36,9 +36,12 @@ def matmul(a, b, out=None):
     a : array_like, shape (..., m, k) or (k,)
     b : array_like, shape (..., k, n) or (k,)
     out : ndarray, optional
-        Receives the result; it must have the result's shape and dtype. The
-        small-product kernel writes a C-contiguous ``out`` that shares no
-        memory with ``a`` or ``b`` directly; otherwise the result is copied in.
+        Receives the result; it must have the result's shape and a dtype the
+        result casts to under NumPy's 'same_kind' rule, as for ``np.matmul``
+        (the product is computed in the result's dtype, then cast). The
+        small-product kernel writes a C-contiguous ``out`` of the result's
+        dtype that shares no memory with ``a`` or ``b`` directly; otherwise
+        the result is copied in.
 
     Returns
     -------
@@ -87,7 +90,7 @@ def matmul(a, b, out=None):
     shape = batch + (m, n)
     # a 1-D operand's dimension is removed again
     final_shape = batch + (() if a.ndim == 1 else (m,)) + (() if b.ndim == 1 else (n,))
-    out = check_out(out, final_shape, dtype)
+    out = check_out(out, final_shape, dtype, casting="same_kind")
 
     count = math.prod(batch)  # exact ints: np.prod costs 2.5 us a call
     if (batch and count and 1 <= kk <= MAX_WIDTH and 1 <= n <= MAX_WIDTH and m
@@ -96,7 +99,7 @@ def matmul(a, b, out=None):
         bc = np.ascontiguousarray(b2).reshape((-1, kk, n))
         # straight into ``out`` when it is contiguous and shares no memory with
         # an operand (np.matmul's overlap rule); else into a fresh array
-        direct = (out is not None and out.flags.c_contiguous
+        direct = (out is not None and out.dtype == dtype and out.flags.c_contiguous
                   and not np.may_share_memory(out, ac) and not np.may_share_memory(out, bc))
         res = out.reshape(shape) if direct else np.empty(shape, dtype=dtype)
         with kernel_threads(res.size * kk, "flops"):

@@ -13,6 +13,21 @@ def test_dtype_policy(dtype, expected):
     assert as_float_array(np.ones(3, dtype), "x").dtype == expected
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_byte_swapped_floats_keep_their_precision_in_native_order(dtype):
+    """'>f4' data computes in float32 like '<f4' (NumPy keeps it float32); it was
+    taken as 'not float32' and upcast to float64."""
+    import fastmath as fm
+
+    swapped = np.arange(6, dtype=dtype).reshape(2, 3).astype(np.dtype(dtype).newbyteorder())
+    got = as_float_array(swapped, "x")
+    assert got.dtype == np.dtype(dtype) and got.dtype.isnative
+    np.testing.assert_array_equal(got, np.arange(6).reshape(2, 3))
+    assert result_dtype(swapped.dtype, np.dtype(dtype)) == np.dtype(dtype)
+    assert fm.softmax(swapped, axis=-1).dtype == np.dtype(dtype)
+    assert fm.matmul(swapped, swapped.T).dtype == np.dtype(dtype)
+
+
 @pytest.mark.parametrize("bad", [np.ones(2, complex), np.array(["a"]), np.array([object()]),
                                  np.array(["2020-01-01"], dtype="datetime64[D]")])
 def test_non_real_raises_type_error_naming_argument(bad):

@@ -32,7 +32,6 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _kind_error(name: str, dtype) -> TypeError:
@@ -44,8 +43,8 @@ def _kind_error(name: str, dtype) -> TypeError:
 def float_dtype_of(x, name: str) -> np.dtype:
     """The float dtype ``x`` computes in under the dtype policy."""
     dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else np.dtype(x.dtype)
-    if dtype in _FLOATS:
-        return dtype
+    if dtype.type in (np.float32, np.float64):  # either byte order: computed in native order
+        return np.dtype(dtype.type)
     if dtype.kind in "biuf":
         return np.dtype(np.float64)
     raise _kind_error(name, dtype)
@@ -53,7 +52,7 @@ def float_dtype_of(x, name: str) -> np.dtype:
 
 def result_dtype(*dtypes: np.dtype) -> np.dtype:
     """float32 when every operand is float32, otherwise float64."""
-    if dtypes and all(d == np.float32 for d in dtypes):
+    if dtypes and all(np.dtype(d).type is np.float32 for d in dtypes):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 

@@ -229,3 +229,18 @@ def test_hypothesis_shapes(batch, m, k, n):
             fm.matmul(a, b)
         return
     np.testing.assert_allclose(fm.matmul(a, b), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_small_2d_products_match_numpy_in_any_layout(rng, dtype):
+    """Small 2-D products (one BLAS call, no thread settings): NumPy's result
+    and dtype for C, F, strided and byte-swapped operands, and 0-sized ones."""
+    a = rng.standard_normal((12, 20)).astype(dtype)
+    b = rng.standard_normal((20, 7)).astype(dtype)
+    for x, y in [(a, b), (np.asfortranarray(a), b), (a[::2, ::2], b[::2]),
+                 (a.astype(a.dtype.newbyteorder()), b), (a[:, :0], b[:0]), (a[:1], b)]:
+        got = fm.matmul(x, y)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, np.matmul(x.astype(dtype), y))
+        np.testing.assert_allclose(got, ref.matmul(x.astype(np.float64), y.astype(np.float64)),
+                                   **tol(dtype, 10))

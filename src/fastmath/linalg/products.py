@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .._config.threads import kernel_threads
+from .._config.threads import BLAS_SERIAL_GEMM, kernel_threads
 from .._validation import as_float_array, check_out, check_shape, result_dtype
 from . import _kernels as k
 from ._small_gemm import MAX_WIDTH, prefetch_distance, stacked_kernel
@@ -67,6 +67,13 @@ def matmul(a, b, out=None):
     >>> float(fm.matmul(a, a)[0, 0, 0])
     4.0
     """
+    if (out is None and type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2
+            and a.dtype == b.dtype and a.dtype.type in (np.float32, np.float64)
+            and a.shape[1] == b.shape[0]
+            and a.shape[0] * a.shape[1] * b.shape[1] <= BLAS_SERIAL_GEMM):
+        # one small BLAS product, which OpenBLAS runs on one thread by itself: the
+        # checks and thread settings below cost 8 us, ten times an 8x8 product
+        return np.matmul(a, b)
     a = as_float_array(a, "a", min_ndim=1)
     b = as_float_array(b, "b", min_ndim=1)
     dtype = result_dtype(a.dtype, b.dtype)

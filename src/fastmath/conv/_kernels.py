@@ -66,13 +66,14 @@ def _tap_shift(geo, u, v, h, w):
 
 
 @jit
-def _edge_columns(row, ow, dx, i0, i1):
-    """Zero the entries of output rows [i0, i1) whose input column j + dx falls
-    outside the row (a flat shift would take the neighbouring row's pixel)."""
+def _edge_columns(flat, d, ow, dx, i0, i1):
+    """Zero the entries ``flat[d + i*ow + j]`` of output rows [i0, i1) whose input
+    column j + dx falls outside the row (a flat shift would take the
+    neighbouring row's pixel)."""
     j0, j1 = (0, min(-dx, ow)) if dx < 0 else (max(0, ow - dx), ow)
     for i in range(i0, i1):
         for j in range(j0, j1):
-            row[i * ow + j] = 0
+            flat[np.uint64(d + i * ow + j)] = 0
 
 
 @jit
@@ -85,6 +86,17 @@ def _tap_table(geo, h, w):
     return taps
 
 
+@jit(inline="always")
+def _tap_row(taps, row, c0, hw, ld, j0):
+    """Row ``row`` of a column matrix with rows ``ld`` apart, from column ``j0``
+    on: its tap's dx, i0, i1, lo, hi (:func:`_tap_table`), the flat offset
+    ``p`` of its input plane shifted by the tap and the row's own flat offset."""
+    rs = taps.shape[0]
+    t = row % rs
+    return (taps[t, 1], taps[t, 2], taps[t, 3], taps[t, 4], taps[t, 5],
+            (c0 + row // rs) * hw + taps[t, 0], row * ld + j0)
+
+
 @jit
 def _im2col_flat(img, c0, n_ch, geo, cols, j0):
     """:func:`im2col` for stride 1 with ``ow == w``: each tap's row is the plane
@@ -93,49 +105,43 @@ def _im2col_flat(img, c0, n_ch, geo, cols, j0):
     vector loop (measured 2.3x to 4.8x slower on 28 to 32-pixel images).
     Flat unsigned indices: slicing views per row cost more than the copies
     on 7x7 images (2.9 ms against 1.0 for 512 channels of 8 images)."""
-    rs, ow, n_out = geo.r * geo.s, geo.ow, geo.oh * geo.ow
+    n_out = geo.oh * geo.ow
     hw = img.shape[1] * img.shape[2]
     taps = _tap_table(geo, img.shape[1], img.shape[2])
     src, dst = img.reshape(-1), cols.reshape(-1)
-    for row in range(n_ch * rs):
-        t = row % rs
-        shift, dx, i0, i1, lo, hi = taps[t, 0], taps[t, 1], taps[t, 2], taps[t, 3], \
-            taps[t, 4], taps[t, 5]
-        p = (c0 + row // rs) * hw + shift  # lo + p >= 0 by the tap's range
-        d = row * cols.shape[1] + j0
-        for q in range(lo):
+    for row in range(n_ch * geo.r * geo.s):
+        dx, i0, i1, lo, hi, p, d = _tap_row(taps, row, c0, hw, cols.shape[1], j0)
+        for q in range(lo):  # p + q >= 0 for q >= lo, by the tap's range
             dst[np.uint64(d + q)] = 0
         for q in range(lo, hi):
             dst[np.uint64(d + q)] = src[np.uint64(p + q)]
         for q in range(hi, n_out):
             dst[np.uint64(d + q)] = 0
         if dx != 0:  # the entries whose input column falls off the row
-            ja, jb = (0, min(-dx, ow)) if dx < 0 else (max(0, ow - dx), ow)
-            for i in range(i0, i1):
-                for j in range(ja, jb):
-                    dst[np.uint64(d + i * ow + j)] = 0
+            _edge_columns(dst, d, geo.ow, dx, i0, i1)
 
 
-@jit
-def _column_range(geo, v, w):
-    """The output columns [ja, jb) whose input column j*sw - pw + v*dw is inside [0, w)."""
-    off = v * geo.dw - geo.pw
+@jit(inline="always")
+def _row_tap(geo, row, w, ld, j0):
+    """Row ``row`` of a column matrix with rows ``ld`` apart, from column ``j0``
+    on: its channel and tap row (c, u), the input column offset ``off`` of
+    its tap column, the output columns [ja, jb) whose input column j*sw +
+    off is inside [0, w), and the row's flat offset."""
+    rs = geo.r * geo.s
+    off = (row % geo.s) * geo.dw - geo.pw
     ja = min(geo.ow, max(0, (-off + geo.sw - 1) // geo.sw))
     jb = max(ja, min(geo.ow, (w - 1 - off) // geo.sw + 1))
-    return off, ja, jb
+    return row // rs, (row // geo.s) % geo.r, off, ja, jb, row * ld + j0
 
 
 @jit
 def _im2col_rows(img, c0, n_ch, geo, cols, j0):
     """:func:`im2col`, one output row at a time (any stride and width)."""
-    r, s, sh, sw, ph, dh, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.dh, geo.oh, geo.ow
+    sh, sw, ph, dh, oh, ow = geo.sh, geo.sw, geo.ph, geo.dh, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
     src, dst = img.reshape(-1), cols.reshape(-1)
-    for row in range(n_ch * r * s):
-        c = row // (r * s)
-        u = (row // s) % r
-        off, ja, jb = _column_range(geo, row % s, w)
-        d = row * cols.shape[1] + j0
+    for row in range(n_ch * geo.r * geo.s):
+        c, u, off, ja, jb, d = _row_tap(geo, row, w, cols.shape[1], j0)
         for i in range(oh):
             y = i * sh - ph + u * dh
             base = d + i * ow
@@ -169,18 +175,13 @@ def col2im_add(cols, c0, n_ch, geo, img, j0):
 
 @jit
 def _col2im_add_flat(cols, c0, n_ch, geo, img, j0):
-    rs, n_out = geo.r * geo.s, geo.oh * geo.ow
     hw = img.shape[1] * img.shape[2]
     taps = _tap_table(geo, img.shape[1], img.shape[2])
     src, dst = cols.reshape(-1), img.reshape(-1)
-    for row in range(n_ch * rs):
-        t = row % rs
-        shift, dx, i0, i1, lo, hi = taps[t, 0], taps[t, 1], taps[t, 2], taps[t, 3], \
-            taps[t, 4], taps[t, 5]
-        d = row * cols.shape[1] + j0
+    for row in range(n_ch * geo.r * geo.s):
+        dx, i0, i1, lo, hi, p, d = _tap_row(taps, row, c0, hw, cols.shape[1], j0)
         if dx != 0:
-            _edge_columns(src[d:d + n_out], geo.ow, dx, i0, i1)
-        p = (c0 + row // rs) * hw + shift
+            _edge_columns(src, d, geo.ow, dx, i0, i1)
         # views carry the offsets: the loop stays a contiguous vector add
         dv, sv = dst[p + lo:p + hi], src[d + lo:d + hi]
         for q in range(hi - lo):
@@ -189,14 +190,11 @@ def _col2im_add_flat(cols, c0, n_ch, geo, img, j0):
 
 @jit
 def _col2im_add_rows(cols, c0, n_ch, geo, img, j0):
-    r, s, sh, sw, ph, dh, oh, ow = geo.r, geo.s, geo.sh, geo.sw, geo.ph, geo.dh, geo.oh, geo.ow
+    sh, sw, ph, dh, oh, ow = geo.sh, geo.sw, geo.ph, geo.dh, geo.oh, geo.ow
     h, w = img.shape[1], img.shape[2]
     src, dst = cols.reshape(-1), img.reshape(-1)
-    for row in range(n_ch * r * s):  # in tap order, as the flat path
-        c = row // (r * s)
-        u = (row // s) % r
-        off, ja, jb = _column_range(geo, row % s, w)
-        d = row * cols.shape[1] + j0
+    for row in range(n_ch * geo.r * geo.s):  # in tap order, as the flat path
+        c, u, off, ja, jb, d = _row_tap(geo, row, w, cols.shape[1], j0)
         for i in range(oh):
             y = i * sh - ph + u * dh
             if y < 0 or y >= h:

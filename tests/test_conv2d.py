@@ -148,6 +148,40 @@ def test_winograd_layers_match_reference(rng, monkeypatch, dtype, case):
     assert sorted(calls) == ["forward", "forward", "weight_grad_parts"]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", WINOGRAD_CASES)
+@pytest.mark.parametrize("per_pass, per_chunk", [(1000, 64), (5, 2), (1, 1)])
+def test_winograd_by_position_matches_reference(rng, monkeypatch, dtype, case, per_pass,
+                                                per_chunk):
+    """The position-by-position loop order of many-channel layers (here every
+    layer): one pass or several (a short last one), one chunk a pass or
+    several; forward and input gradient against the reference and the
+    chunk-by-chunk order."""
+    from fastmath.conv import _winograd, winograd
+
+    n, c, h, w, k, padding = case
+    x, wt, b = _layer_3x3(rng, n, c, h, w, k, dtype)
+    g = rng.standard_normal(fm.conv2d(x, wt, b, padding=padding).shape).astype(dtype)
+    _winograd_calls(monkeypatch)
+    by_chunk = fm.conv2d(x, wt, b, padding=padding), fm.conv2d_backward(g, x, wt, padding=padding)
+    monkeypatch.setattr(winograd, "BY_POSITION_CHANNELS", 0)
+    monkeypatch.setattr(winograd, "BY_POSITION_TILES", per_pass)
+    monkeypatch.setattr(winograd, "TILES_PER_CHUNK", per_chunk)
+    calls = _record_calls(monkeypatch, _winograd, ("forward", "forward_by_position"))
+    got = fm.conv2d(x, wt, b, padding=padding)
+    gx = fm.conv2d_backward(g, x, wt, padding=padding)[0]
+    assert calls == ["forward_by_position", "forward_by_position"]  # forward, input gradient
+    pads = _torch_padding(padding, 3, 3, 1)
+    want = ref.conv2d(x, wt, b, (1, 1), pads)
+    want_gx = ref.conv2d_backward(g, x, wt, (1, 1), pads)[0]
+    bound = {np.float32: 4e-5, np.float64: 1e-13}[dtype]
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound * np.abs(want).max())
+    np.testing.assert_allclose(gx, want_gx, rtol=0, atol=bound * np.abs(want_gx).max())
+    close = {np.float32: 1e-6, np.float64: 1e-14}[dtype]
+    np.testing.assert_allclose(got, by_chunk[0], rtol=0, atol=close * np.abs(want).max())
+    np.testing.assert_allclose(gx, by_chunk[1][0], rtol=0, atol=close * np.abs(want_gx).max())
+
+
 @pytest.mark.parametrize("case, why", [
     ((2, 8, 9, 9, 16, 3, 1, 1), "8 input channels"),
     ((2, 16, 9, 9, 4, 3, 1, 1), "4 output channels"),
@@ -837,7 +871,7 @@ def test_output_tiles_fill_the_output_planes(rng, dtype, k_out, oh, ow):
     m = rng.standard_normal((36, total + 1, k_out)).astype(dtype)
     bias = rng.standard_normal(k_out).astype(dtype)
     out = np.full((n_img, k_out, oh, ow), np.nan, dtype)
-    _winograd._output_tiles(m, bias, 0, total, tiles_h, tiles_w, out)
+    _winograd._output_tiles(m, bias, 0, total, tiles_h, tiles_w, out, 0)
     at = np.asarray(_AT_3, float)
     tiles = np.einsum("ai,ijqk,bj->qkab", at, m[:, :total].astype(float).reshape(6, 6, total, k_out),
                       at) + bias[:, None, None]
@@ -874,10 +908,10 @@ def test_winograd_transforms_stay_float32_and_use_vector_registers(name):
     side = 5 if name.startswith("s2.") else 6
     if name.endswith("_output_tiles"):
         kernel(np.zeros((side * side, 4, 16), f32), np.zeros(16, f32), 0, 4, 2, 2,
-               np.zeros((1, 16, 8, 8), f32))
+               np.zeros((1, 16, 8, 8), f32), 0)
     elif name.endswith("_input_tiles"):
         kernel(np.zeros((1, side + 4, side + 4, 16), f32), 0, 4, 2, 2,
-               np.zeros((side * side, 4, 16), f32))
+               np.zeros((side * side, 4, 16), f32), 0)
     else:
         kernel(np.zeros((1, 8, 8, 16), f32), 0, 0, 0, 4, 2, 2,
                np.zeros((side * side, 4, 16), f32))

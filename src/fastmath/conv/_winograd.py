@@ -176,21 +176,21 @@ def tile_origin(p, tiles_h, tiles_w):
 
 
 def input_tiles_of(kind):
-    """The jit function ``input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)`` of
-    transform ``kind``: ``v[a*s + b, q, :] = (L d L^T)[a, b]`` for tiles
-    ``p0 .. p0 + cnt - 1`` of the NHWC buffer ``xp``, along channels, with L
-    (s x s) from :data:`._tile_transform.MATRICES`."""
+    """The jit function ``input_tiles(xp, p0, cnt, tiles_h, tiles_w, v, first)``
+    of transform ``kind``: ``v[a*s + b, first + q, :] = (L d L^T)[a, b]`` for
+    tiles ``p0 + q``, ``q < cnt``, of the NHWC buffer ``xp``, along channels,
+    with L (s x s) from :data:`._tile_transform.MATRICES`."""
     run = channel_runs(kind)
     side = len(MATRICES[kind])
 
     @jit
-    def input_tiles(xp, p0, cnt, tiles_h, tiles_w, v):
+    def input_tiles(xp, p0, cnt, tiles_h, tiles_w, v, first):
         c_in = xp.shape[3]
         row, tile_step = xp.shape[2] * c_in, v.shape[1] * c_in
         for q in range(cnt):
             n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             run(c_in, xp.reshape(-1), ((n * xp.shape[1] + y0) * xp.shape[2] + x0) * c_in,
-                row, c_in, v.reshape(-1), q * c_in, side * tile_step, tile_step, None)
+                row, c_in, v.reshape(-1), (first + q) * c_in, side * tile_step, tile_step, None)
 
     return input_tiles
 
@@ -233,10 +233,10 @@ def store_tile(tmp, n, y0, x0, out):
 
 
 def output_tiles_of(kind):
-    """The jit function ``output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)``
-    of transform ``kind``: output tiles ``p0 .. p0 + cnt - 1`` = ``L m L^T +
-    bias`` along output channels, ``m`` holding the s x s products of each
-    tile. Edge tiles go through a 4 x 4 x K buffer, dropping what falls
+    """The jit function ``output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out,
+    first)`` of transform ``kind``: output tiles ``p0 .. p0 + cnt - 1`` = ``L
+    m L^T + bias`` along output channels, ``m[:, first + q]`` holding the s x
+    s products of tile ``p0 + q``. Edge tiles go through a 4 x 4 x K buffer, dropping what falls
     outside the output; whole tiles go straight into the output planes, by
     runs of :data:`PLANE_RUN_BYTES` of channels across all the tiles: the
     planes are 4 KiB apart for a 32 x 32 output, so every plane a run writes
@@ -246,7 +246,7 @@ def output_tiles_of(kind):
     side = len(MATRICES[kind][0])
 
     @jit
-    def output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out):
+    def output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out, first):
         k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
         src, dst = m.reshape(-1), out.reshape(-1)
         tile_step = m.shape[1] * k_out
@@ -260,17 +260,17 @@ def output_tiles_of(kind):
                     continue
                 d_off = ((n * k_out + k) * oh + y0) * ow + x0
                 if vector:
-                    tile_transform(kind, PLANE_RUN_BYTES, 1, src, q * k_out + k,
+                    tile_transform(kind, PLANE_RUN_BYTES, 1, src, (first + q) * k_out + k,
                                    side * tile_step, tile_step, dst, d_off, ow, 1, oh * ow, bias, k)
                 else:
-                    tile_transform(kind, 0, 1, src, q * k_out + k, side * tile_step, tile_step,
-                                   dst, d_off, ow, 1, oh * ow, bias, k)
+                    tile_transform(kind, 0, 1, src, (first + q) * k_out + k, side * tile_step,
+                                   tile_step, dst, d_off, ow, 1, oh * ow, bias, k)
             k += lanes if vector else 1
         tmp = np.empty((TILE, TILE, k_out), out.dtype)
         for q in range(cnt):
             n, y0, x0 = tile_origin(p0 + q, tiles_h, tiles_w)
             if y0 + TILE > oh or x0 + TILE > ow:
-                run(k_out, src, q * k_out, side * tile_step, tile_step,
+                run(k_out, src, (first + q) * k_out, side * tile_step, tile_step,
                     tmp.reshape(-1), 0, TILE * k_out, k_out, bias)
                 store_tile(tmp, n, y0, x0, out)
 
@@ -294,10 +294,40 @@ def forward(xp, u, bias, tiles_per_chunk, out):
     tiles_h, tiles_w, total, n_chunks = tile_grid(n_img, oh, ow, tiles_per_chunk)
     for chunk in prange(n_chunks):
         p0, cnt, v, m = chunk_buffers(chunk, tiles_per_chunk, total, 36, c_in, k_out, xp)
-        _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
+        _input_tiles(xp, p0, cnt, tiles_h, tiles_w, v, 0)
         for t in range(36):
             np.dot(v[t, :cnt], u[t], m[t, :cnt])
-        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out, 0)
+
+
+@jit_parallel
+def forward_by_position(xp, u, bias, tiles_per_chunk, tiles_per_pass, out):
+    """:func:`forward` in the other loop order, for layers whose transformed
+    weights ``u`` are large (many channels) against their tiles: in passes of
+    up to ``tiles_per_pass`` tiles, the input transforms of a pass's tiles
+    (parallel over chunks), then one GEMM per position over all of them
+    (parallel over the 36 positions: each ``u[t]`` is read once a pass, not
+    once per chunk), then the output transforms. The same products as
+    :func:`forward`, summed by GEMMs of other heights."""
+    n_img, c_in = xp.shape[0], xp.shape[3]
+    k_out, oh, ow = out.shape[1], out.shape[2], out.shape[3]
+    tiles_h, tiles_w, total, _ = tile_grid(n_img, oh, ow, tiles_per_chunk)
+    rows = min(tiles_per_pass, total)
+    v = np.empty((36, rows + 1, c_in), xp.dtype)  # + 1: as in chunk_buffers
+    m = np.empty((36, rows + 1, k_out), xp.dtype)
+    for start in range(0, total, tiles_per_pass):
+        count = min(tiles_per_pass, total - start)
+        n_chunks = -(-count // tiles_per_chunk)
+        for chunk in prange(n_chunks):
+            q0 = chunk * tiles_per_chunk
+            _input_tiles(xp, start + q0, min(tiles_per_chunk, count - q0), tiles_h, tiles_w, v,
+                         q0)
+        for t in prange(36):
+            np.dot(v[t, :count], u[t], m[t, :count])
+        for chunk in prange(n_chunks):
+            q0 = chunk * tiles_per_chunk
+            _output_tiles(m, bias, start + q0, min(tiles_per_chunk, count - q0), tiles_h,
+                          tiles_w, out, q0)
 
 
 def weight_grad_parts_of(input_kind, grad_kind, channel_range=None):
@@ -349,7 +379,7 @@ def weight_grad_parts_of(input_kind, grad_kind, channel_range=None):
                 for chunk in range(first, n_chunks * (group + 1) // n_groups):
                     p0 = chunk * tiles_per_chunk
                     cnt = min(tiles_per_chunk, total - p0)
-                    input_tiles(xp, p0, cnt, tiles_h, tiles_w, v)
+                    input_tiles(xp, p0, cnt, tiles_h, tiles_w, v, 0)
                     grad_tiles(gp, top, left, p0, cnt, tiles_h, tiles_w, z)
                     beta = 0.0 if chunk == first else 1.0  # the group's first product goes straight in
                     for t in range(positions):

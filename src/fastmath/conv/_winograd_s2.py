@@ -179,7 +179,7 @@ def _chunk_products(xq, u, p0, cnt, tiles_h, tiles_w, phased, v, m, vr, vr1):
     ``xq`` holds the four phases of an input (:func:`to_phases`), so some
     positions need only some of its channels (:func:`channel_range`)."""
     c_in = xq.shape[3]
-    _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v)
+    _input_tiles(xq, p0, cnt, tiles_h, tiles_w, v, 0)
     for t in range(25):
         lo, hi = channel_range(t, c_in // 4) if phased else (0, c_in)
         if hi - lo == c_in:
@@ -209,7 +209,7 @@ def forward(xq, u, bias, tiles_per_chunk, out):
         vr = np.empty((cnt, c_in // 2), xq.dtype)  # the positions that need fewer phases
         vr1 = np.empty((cnt, c_in // 4), xq.dtype)
         _chunk_products(xq, u, p0, cnt, tiles_h, tiles_w, True, v, m, vr, vr1)
-        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out)
+        _output_tiles(m, bias, p0, cnt, tiles_h, tiles_w, out, 0)
 
 
 @jit_parallel

@@ -68,7 +68,9 @@ def _conv2d_example(dtype):
     # ResNet's first layer)
     w5 = np.ones((8, 2, 5, 5), dtype)
     w7 = np.ones((8, 2, 7, 7), dtype)
-    return (cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
+    # 256 x 256 channels with 64 tiles: Winograd position by position
+    deep = cv.conv2d(np.ones((1, 256, 32, 32), dtype), np.ones((256, 256, 3, 3), dtype), padding=1)
+    return (deep, cv.conv2d(x, w), cv.conv2d(x, w1), cv.conv2d(x, w[:, :1], groups=2, padding=1),
             cv.conv2d(x, np.concatenate([w] * 4), padding=1), cv.conv2d(x, w5, padding=2),
             cv.conv2d(x, w7, stride=2, padding=3),
             cv.conv2d(xw, ww, padding=1), cv.conv2d(xw, ww, stride=2, padding=1),
